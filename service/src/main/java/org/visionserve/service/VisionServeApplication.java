@@ -1,0 +1,12 @@
+package org.visionserve.service;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+@SpringBootApplication
+public class VisionServeApplication {
+
+    public static void main(String[] args) {
+        SpringApplication.run(VisionServeApplication.class, args);
+    }
+}
