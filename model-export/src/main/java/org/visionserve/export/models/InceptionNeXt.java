@@ -21,6 +21,9 @@ public final class InceptionNeXt {
     record Config(int[] depths, int[] dims, int[] mlpRatios, int bandKernel, double branchRatio) {
     }
 
+    /** The smallest variant (4.2M parameters); served as a quick model, it has no golden of its own. */
+    static final Config ATTO = new Config(new int[] {2, 2, 6, 2}, new int[] {40, 80, 160, 320},
+            new int[] {4, 4, 4, 3}, 9, 0.25);
     static final Config TINY = new Config(new int[] {3, 3, 9, 3}, new int[] {96, 192, 384, 768},
             new int[] {4, 4, 4, 3}, 11, 0.125);
     static final Config SMALL = new Config(new int[] {3, 3, 27, 3}, new int[] {96, 192, 384, 768},
@@ -33,6 +36,7 @@ public final class InceptionNeXt {
 
     public static List<ModelDef> models() {
         return List.of(
+                model("inception_next_atto", ATTO, 224, 0.875, "InceptionNeXt-atto, ImageNet-1k, 224 px (small, fast)"),
                 model("inception_next_tiny", TINY, 224, 0.875, "InceptionNeXt-T, ImageNet-1k, 224 px"),
                 model("inception_next_small", SMALL, 224, 0.875, "InceptionNeXt-S, ImageNet-1k, 224 px"),
                 model("inception_next_base", BASE, 224, 0.95, "InceptionNeXt-B, ImageNet-1k, 224 px"),
