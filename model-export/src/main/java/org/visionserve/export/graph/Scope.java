@@ -296,22 +296,25 @@ public final class Scope {
         long[] in = x.shape();
         long[] out = target.clone();
         int inferred = -1;
-        long known = 1;
-        for (int k = 0; k < out.length; k++) {
-            if (out[k] == 0) {
-                out[k] = in[k];
+        // Dimensions copied with 0 cancel out of the inference, so a dynamic batch kept in place is fine.
+        long rest = 1;
+        for (int k = 0; k < in.length; k++) {
+            boolean copied = k < target.length && target[k] == 0;
+            if (!copied) {
+                rest = rest < 0 || in[k] < 0 ? -1 : rest * in[k];
             }
-            if (target[k] == -1) {
+        }
+        for (int k = 0; k < out.length; k++) {
+            if (target[k] == 0) {
+                out[k] = in[k];
+            } else if (target[k] == -1) {
                 inferred = k;
-            } else if (out[k] < 0) {
-                known = -1;
-            } else if (known > 0) {
-                known *= out[k];
+            } else if (rest >= 0) {
+                rest /= target[k];
             }
         }
         if (inferred >= 0) {
-            long total = Arrays.stream(in).allMatch(d -> d >= 0) ? Arrays.stream(in).reduce(1, (p, q) -> p * q) : -1;
-            out[inferred] = total < 0 || known < 0 ? -1 : total / known;
+            out[inferred] = rest;
         }
         return graph.node("Reshape", opName("reshape"), out, List.of(x, graph.constantLongs(opName("shape"), target)),
                 List.of());
@@ -319,7 +322,6 @@ public final class Scope {
 
     /** {@code torch.flatten(x, axis)}: the leading axes are kept, the rest become one. */
     public Value flatten(Value x, int axis) {
-        long[] in = x.shape();
         long[] target = new long[axis + 1];
         for (int k = 0; k < axis; k++) {
             target[k] = 0;

@@ -1,0 +1,124 @@
+package org.visionserve.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.visionserve.export.graph.Graph;
+import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.export.models.Task;
+import org.visionserve.export.weights.Checksums;
+import org.visionserve.export.weights.SafetensorsWriter;
+import org.visionserve.export.weights.SeededInit;
+import org.visionserve.export.weights.SeededWeights;
+
+/** The export command line, run in-process as {@code main} would run it. */
+class ExportCliTest {
+
+    @TempDir
+    Path dir;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return ExportCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void listsEveryRegisteredModel() {
+        assertThat(run("--list")).isZero();
+        for (var m : ModelRegistry.all()) {
+            assertThat(out.toString()).contains(m.id());
+        }
+    }
+
+    @Test
+    void badArgumentsExitWithTwoAndSayWhy() {
+        assertThat(run()).isEqualTo(2);
+        assertThat(err.toString()).contains("nothing to do").contains("usage:");
+        err.reset();
+        assertThat(run("--model", "resnet9000")).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown model 'resnet9000'").contains("inception_next_tiny");
+        err.reset();
+        assertThat(run("--model", "inception_next_atto", "--seed", "abc")).isEqualTo(2);
+        assertThat(err.toString()).contains("--seed needs an integer");
+        err.reset();
+        assertThat(run("--model")).isEqualTo(2);
+        assertThat(err.toString()).contains("--model needs a value");
+        err.reset();
+        assertThat(run("--frobnicate")).isEqualTo(2);
+        assertThat(err.toString()).contains("unknown argument '--frobnicate'");
+    }
+
+    @Test
+    void missingCheckpointFailsClearly() {
+        assertThat(run("--model", "inception_next_atto", "--weights", dir.resolve("nope.safetensors").toString(),
+                "--out", dir.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("does not exist");
+        assertThat(dir.resolve("inception_next_atto/model.onnx")).doesNotExist();
+    }
+
+    @Test
+    void exportsSeededModelWithMetadata() throws Exception {
+        assertThat(run("--model", "inception_next_atto", "--seed", "7", "--out", dir.toString())).isZero();
+        ModelMetadata meta = ModelMetadata.read(dir.resolve("inception_next_atto/model.json"));
+        assertThat(meta.id()).isEqualTo("inception_next_atto");
+        assertThat(meta.task()).isEqualTo(Task.CLASSIFICATION);
+        assertThat(meta.weights().source()).isEqualTo("seeded");
+        assertThat(meta.weights().seed()).isEqualTo(7L);
+        assertThat(meta.weights().note()).contains("not trained");
+        assertThat(meta.labels().classes()).hasSize(1000).startsWith("tench");
+        assertThat(meta.inputs()).singleElement().satisfies(i -> {
+            assertThat(i.name()).isEqualTo("input");
+            assertThat(i.shape()).containsExactly(-1, 3, 224, 224);
+        });
+        assertThat(meta.outputs()).singleElement().satisfies(o -> assertThat(o.shape()).containsExactly(-1, 1000));
+        assertThat(meta.preprocessing().resizeShorterSide()).isEqualTo(256);
+        assertThat(meta.opset()).isEqualTo(Graph.OPSET);
+        assertThat(meta.modelSha256()).isEqualTo(Checksums.sha256(dir.resolve("inception_next_atto/model.onnx")));
+        assertThat(meta.parameterCount()).isGreaterThan(4_000_000);
+        assertThat(out.toString()).contains("wrote").contains("parameters");
+    }
+
+    @Test
+    void exportsFromSafetensorsWithProvenanceAndTheSameOutputs() throws Exception {
+        var keys = ModelExporter.build(ModelRegistry.get("inception_next_atto"), new SeededWeights(3),
+                Graph.ProgressListener.NONE, false).graph().declaredKeys();
+        SafetensorsWriter writer = new SafetensorsWriter();
+        keys.forEach((k, shape) -> {
+            if (!k.endsWith("num_batches_tracked")) {
+                writer.add(k, SeededInit.tensor(k, shape, 3));
+            }
+        });
+        Path ckpt = dir.resolve("atto.safetensors");
+        writer.write(ckpt);
+
+        assertThat(run("--model", "inception_next_atto", "--weights", ckpt.toString(), "--out", dir.resolve("a").toString()))
+                .as(err.toString()).isZero();
+        assertThat(run("--model", "inception_next_atto", "--seed", "3", "--out", dir.resolve("b").toString())).isZero();
+        ModelMetadata meta = ModelMetadata.read(dir.resolve("a/inception_next_atto/model.json"));
+        assertThat(meta.weights().source()).isEqualTo("checkpoint");
+        assertThat(meta.weights().file()).isEqualTo("atto.safetensors");
+        assertThat(meta.weights().sha256()).isEqualTo(Checksums.sha256(ckpt));
+
+        float[] input = SeededInit.input("input", 3 * 224 * 224, 0);
+        var shapes = Map.of("input", new long[] {1, 3, 224, 224});
+        float[] a = OrtRunner.run(dir.resolve("a/inception_next_atto/model.onnx"), Map.of("input", input), shapes).get("logits");
+        float[] b = OrtRunner.run(dir.resolve("b/inception_next_atto/model.onnx"), Map.of("input", input), shapes).get("logits");
+        assertThat(a).hasSize(1000).containsExactly(b);
+        // The graphs are identical; only the metadata_props naming the weights differ.
+        var ga = ModelProto.parseFrom(Files.readAllBytes(dir.resolve("a/inception_next_atto/model.onnx")));
+        var gb = ModelProto.parseFrom(Files.readAllBytes(dir.resolve("b/inception_next_atto/model.onnx")));
+        assertThat(ga.getGraph()).isEqualTo(gb.getGraph());
+        assertThat(ga.getMetadataPropsList()).anySatisfy(p -> assertThat(p.getValue()).contains(meta.weights().sha256()));
+    }
+}

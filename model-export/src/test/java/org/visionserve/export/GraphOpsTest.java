@@ -1,0 +1,102 @@
+package org.visionserve.export;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Test;
+import org.visionserve.export.graph.Conv;
+import org.visionserve.export.graph.Graph;
+import org.visionserve.export.graph.Scope;
+import org.visionserve.export.graph.Value;
+import org.visionserve.export.weights.SeededInit;
+import org.visionserve.export.weights.SeededWeights;
+
+/**
+ * The builder's layers run on ONNX Runtime with the shapes the builder inferred, and the
+ * PyTorch-specific pooling semantics (ceil mode, count_include_pad) hold at the borders.
+ */
+class GraphOpsTest {
+
+    /** Builds {@code op} on a [1, 2, h, w] input, runs it, checks the inferred shape against ORT's output size. */
+    private static float[] run(int h, int w, BiFunction<Scope, Value, Value> op, long[] expectedShape) throws Exception {
+        Graph g = new Graph("t", new SeededWeights(0));
+        Value y = op.apply(g.root(), g.input("x", 2, h, w));
+        g.output("y", y);
+        assertThat(Arrays.copyOfRange(y.shape(), 1, y.rank())).as("inferred shape")
+                .containsExactly(Arrays.copyOfRange(expectedShape, 1, expectedShape.length));
+        float[] x = SeededInit.input("x", 2 * h * w, 0);
+        float[] out = OrtRunner.run(g.toModel("test", Map.of(), false), Map.of("x", x),
+                Map.of("x", new long[] {1, 2, h, w})).get("y");
+        assertThat((long) out.length).as("ORT output size").isEqualTo(Arrays.stream(expectedShape).reduce(1, (a, b) -> a * b));
+        return out;
+    }
+
+    @Test
+    void maxPoolCeilModeDropsAWindowStartingInThePadding() throws Exception {
+        // PyTorch: in 6, k 3, s 2, p 1, ceil -> ceil((6+2-3)/2)+1 = 4, but the 4th window would start at 6 >= 6+1-1... kept;
+        // in 5, k 2, s 2, p 1, ceil -> ceil(4/2)+1 = 3 windows; the last starts at 4 < 5+1: kept.
+        run(6, 6, (s, x) -> s.maxPool(x, 3, 2, 1, true), new long[] {1, 2, 4, 4});
+        run(7, 7, (s, x) -> s.maxPool(x, 3, 2, 0, true), new long[] {1, 2, 3, 3});
+        run(8, 8, (s, x) -> s.maxPool(x, 3, 2, 0, true), new long[] {1, 2, 4, 4});
+        float[] y = run(147, 147, (s, x) -> s.maxPool(x, 3, 2, 0, false), new long[] {1, 2, 73, 73});
+        assertThat(y[0]).isFinite();
+    }
+
+    @Test
+    void averagePoolWithoutPaddingCountDividesByRealPixels() throws Exception {
+        int n = 5;
+        float[] y = run(n, n, (s, x) -> s.avgPool(x, 3, 1, 1, false, false), new long[] {1, 2, n, n});
+        float[] x = SeededInit.input("x", 2 * n * n, 0);
+        // corner (0,0) of channel 0: mean of the 2x2 real pixels
+        float expected = (x[0] + x[1] + x[n] + x[n + 1]) / 4;
+        assertThat(y[0]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6f));
+        float[] incl = run(n, n, (s, x2) -> s.avgPool(x2, 3, 1, 1, false, true), new long[] {1, 2, n, n});
+        assertThat(incl[0]).isCloseTo(expected * 4 / 9, org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
+    @Test
+    void convolutionsWithAsymmetricPaddingGroupsAndDilation() throws Exception {
+        run(9, 11, (s, x) -> s.sub("c").conv2d(x, Conv.of(4, 1, 7).pad(0, 3).groups(2)), new long[] {1, 4, 9, 11});
+        run(9, 11, (s, x) -> s.sub("c").conv2d(x, Conv.of(3, 3).dilation(2).pad(2).stride(2)), new long[] {1, 3, 5, 6});
+        run(9, 11, (s, x) -> s.sub("c").conv2d(x, Conv.of(2, 2).pads(0, 0, 1, 1).stride(2)), new long[] {1, 2, 5, 6});
+        run(4, 5, (s, x) -> s.sub("c").convTranspose2d(x, Conv.of(3, 3).stride(2).pad(1), 1), new long[] {1, 3, 8, 10});
+    }
+
+    @Test
+    void shapeOpsInferWhatOrtComputes() throws Exception {
+        run(4, 6, (s, x) -> s.split(x, 3, 1, 2, 3)[2], new long[] {1, 2, 4, 3});
+        run(4, 6, (s, x) -> s.slice(x, 2, 1, 3), new long[] {1, 2, 2, 6});
+        run(4, 6, (s, x) -> s.toChannelsLast(x), new long[] {1, 4, 6, 2});
+        run(4, 6, (s, x) -> s.flatten(x, 1), new long[] {1, 48});
+        run(4, 6, (s, x) -> s.reshape(x, 0, 0, -1), new long[] {1, 2, 24});
+        run(4, 6, (s, x) -> s.upsampleNearest(x, 2), new long[] {1, 2, 8, 12});
+        run(4, 6, (s, x) -> s.globalAvgPool(x), new long[] {1, 2});
+        run(4, 6, (s, x) -> s.sub("ln").layerNorm(x, 1e-6), new long[] {1, 2, 4, 6});
+        run(4, 6, (s, x) -> s.sub("fc").linear(x, 5), new long[] {1, 2, 4, 5});
+        run(4, 6, (s, x) -> s.matmul(x, s.transpose(x, 0, 1, 3, 2)), new long[] {1, 2, 4, 4});
+        run(4, 6, (s, x) -> s.concat(1, x, s.gelu(x)), new long[] {1, 4, 4, 6});
+    }
+
+    @Test
+    void geluIsTheExactErfForm() throws Exception {
+        float[] y = run(3, 3, (s, x) -> s.gelu(x), new long[] {1, 2, 3, 3});
+        float[] x = SeededInit.input("x", 18, 0);
+        for (int i = 0; i < x.length; i++) {
+            double ref = 0.5 * x[i] * (1 + erf(x[i] / Math.sqrt(2)));
+            assertThat((double) y[i]).isCloseTo(ref, org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
+    /** erf by its Taylor series; exact enough for |x| < 1.5. */
+    private static double erf(double x) {
+        double sum = 0;
+        double term = x;
+        for (int n = 0; n < 60; n++) {
+            sum += term / (2 * n + 1);
+            term *= -x * x / (n + 1);
+        }
+        return 2 / Math.sqrt(Math.PI) * sum;
+    }
+}
