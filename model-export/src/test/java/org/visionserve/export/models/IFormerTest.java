@@ -3,7 +3,9 @@ package org.visionserve.export.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.visionserve.export.Golden;
 import org.visionserve.export.graph.Graph;
 import org.visionserve.export.weights.SeededWeights;
 
@@ -18,6 +20,14 @@ class IFormerTest {
                 .hasMessageContaining("only the native 224x224")
                 .hasMessageContaining("384x384");
         assertThat(g.declaredKeys()).isEmpty();
+    }
+
+    @Test
+    void declaresTheStateDictInTheReferenceOrder() {
+        Graph g = new Graph("iformer_small", new SeededWeights(0));
+        IFormer.build(g, IFormer.SMALL, 224);
+        assertThat(List.copyOf(g.declaredKeys().keySet()))
+                .containsExactlyElementsOf(Golden.of("iformer_small").stateDict().keySet());
     }
 
     @Test
