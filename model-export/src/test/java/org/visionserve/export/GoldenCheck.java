@@ -114,9 +114,10 @@ public final class GoldenCheck {
         StringBuilder sb = new StringBuilder("  trace (relative to the reference std):\n");
         for (JsonNode t : golden.manifest().get("trace")) {
             String point = t.get("point").asString();
-            float[] v = outputs.get("trace:" + point);
+            boolean input = t.has("kind") && "input".equals(t.get("kind").asString());
+            float[] v = outputs.get("trace:" + point + (input ? "#input" : ""));
             if (v == null) {
-                sb.append(String.format("    %-45s (not tapped)%n", point));
+                sb.append(String.format("    %-45s (not tapped)%n", point + (input ? " (input)" : "")));
                 continue;
             }
             double mean = 0;
@@ -135,7 +136,7 @@ public final class GoldenCheck {
             for (int i = 0; i < first8.size(); i++) {
                 first = Math.max(first, Math.abs(first8.get(i).asDouble() - v[i]));
             }
-            sb.append(String.format("    %-45s mean %.2e std %.2e first8 %.2e%n", point,
+            sb.append(String.format("    %-45s mean %.2e std %.2e first8 %.2e%n", point + (input ? " (input)" : ""),
                     Math.abs(mean - t.get("mean").asDouble()) / refStd, Math.abs(std - refStd) / refStd, first / refStd));
         }
         return sb.toString();

@@ -421,4 +421,15 @@ public final class Scope {
     Graph graph() {
         return graph;
     }
+
+    // ---- iFormer ------------------------------------------------------------------------------
+
+    /**
+     * Records {@code v} as this module's input (trace points of kind {@code input}), kept apart from its
+     * output under {@code <path>#input}.
+     */
+    public Value tapInput(Value v) {
+        graph.tap(path + "#input", v);
+        return v;
+    }
 }
