@@ -16,8 +16,9 @@ import org.visionserve.export.graph.Value;
  * item) and has two outputs, {@code features [B, 2048]} (the pooled feature the video heads
  * consume: concatenate RGB then flow per sample point into {@code [25, 4096]}) and
  * {@code logits [B, 101]} (per-frame scores; the two-stream baseline averages them over streams
- * and the 25 frames). RGB: C = 3, RGB order, /255, shorter side 256 bicubic, centre crop 224,
- * UCF101 mean/std. Flow: C = 20 = ten TV-L1 fields in time order, each as (y, x) min-max
+ * and the 25 frames). RGB: C = 3, RGB order, /255, shorter side 256 bicubic, centre crop 224
+ * (left = ceil((W - 224) / 2), top likewise: 59 for a 341-wide frame, where timm's rounding gives
+ * 58), UCF101 mean/std. Flow: C = 20 = ten TV-L1 fields in time order, each as (y, x) min-max
  * stretched to [0, 255], /255, the same resize and crop, per-component mean/std
  * (spec/action-recognition.md sections 2-4).
  */
