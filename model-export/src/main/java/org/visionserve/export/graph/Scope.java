@@ -432,4 +432,66 @@ public final class Scope {
         graph.tap(path + "#input", v);
         return v;
     }
+
+    // ---- action recognition (ResNet-101 streams, Temporal-Inception, TS-LSTM) ------------------
+
+    /** {@code nn.MaxPool2d((kh, kw), (sh, sw))}: a rectangular window, no padding, floor mode. */
+    public Value maxPool(Value x, int kh, int kw, int sh, int sw) {
+        long[] out = {x.dim(0), x.dim(1), poolSize(x.dim(2), kh, sh, 0, false), poolSize(x.dim(3), kw, sw, 0, false)};
+        return graph.node("MaxPool", opName("maxpool"), out, List.of(x), List.of(ints("kernel_shape", kh, kw),
+                ints("strides", sh, sw), ints("pads", 0, 0, 0, 0)));
+    }
+
+    /** Removes the given axes, which must have size 1. */
+    public Value squeeze(Value x, long... axes) {
+        long[] in = x.shape();
+        List<Long> out = new ArrayList<>();
+        for (int k = 0; k < in.length; k++) {
+            final int kk = k;
+            if (Arrays.stream(axes).noneMatch(a -> (a < 0 ? in.length + a : a) == kk)) {
+                out.add(in[k]);
+            }
+        }
+        return graph.node("Squeeze", opName("squeeze"), out.stream().mapToLong(Long::longValue).toArray(),
+                List.of(x, graph.constantLongs(opName("axes"), axes)), List.of());
+    }
+
+    /** The three results of {@link #lstm}: every step's hidden state, and the last step's h and c. */
+    public record LstmOutput(Value output, Value hLast, Value cLast) {
+    }
+
+    /**
+     * A one-layer, unidirectional {@code nn.LSTM(input, hidden, batch_first=batchFirst)} with zero
+     * initial state, as one ONNX {@code LSTM} node. The parameters keep PyTorch's names and layout
+     * ({@code weight_ih_l0 [4H, I]}, {@code weight_hh_l0 [4H, H]}, {@code bias_ih_l0},
+     * {@code bias_hh_l0 [4H]}, gate blocks i, f, g, o); ONNX wants the blocks as i, o, f, c(=g) and
+     * the two biases as one {@code [1, 8H]}, which Split/Concat nodes on the initializers build
+     * (ONNX Runtime folds them). {@code x} is {@code [B, T, I]} if batchFirst, else {@code [T, B, I]};
+     * the output sequence comes in the same layout, hLast and cLast as {@code [B, H]}.
+     */
+    public LstmOutput lstm(Value x, int hidden, boolean batchFirst) {
+        long in = x.dim(-1);
+        int h = hidden;
+        Value w = onnxGates(param("weight_ih_l0", 4L * h, in), h);
+        Value r = onnxGates(param("weight_hh_l0", 4L * h, h), h);
+        Value b = concat(0, onnxGates(param("bias_ih_l0", 4L * h), h), onnxGates(param("bias_hh_l0", 4L * h), h));
+        w = reshape(w, 1, 4L * h, in);
+        r = reshape(r, 1, 4L * h, h);
+        b = reshape(b, 1, 8L * h);
+        // ONNX Runtime's CPU LSTM only takes the sequence-first layout (attribute layout = 0).
+        Value seq = batchFirst ? transpose(x, 1, 0, 2) : x;
+        long steps = seq.dim(0);
+        long batch = seq.dim(1);
+        List<Value> outs = graph.nodeWithOutputs("LSTM", path, List.of(new long[] {steps, 1, batch, h},
+                new long[] {1, batch, h}, new long[] {1, batch, h}), List.of(seq, w, r, b),
+                List.of(i("hidden_size", h)), Value.FLOAT);
+        Value y = squeeze(outs.get(0), 1); // [T, B, H]
+        return new LstmOutput(batchFirst ? transpose(y, 1, 0, 2) : y, squeeze(outs.get(1), 0), squeeze(outs.get(2), 0));
+    }
+
+    /** PyTorch's gate blocks (i, f, g, o) along axis 0, reordered to ONNX's (i, o, f, g). */
+    private Value onnxGates(Value t, int hidden) {
+        Value[] g = split(t, 0, hidden, hidden, hidden, hidden);
+        return concat(0, g[0], g[3], g[1], g[2]);
+    }
 }

@@ -13,7 +13,8 @@ public final class ModelRegistry {
     private static final Map<String, ModelDef> MODELS = new LinkedHashMap<>();
 
     static {
-        Stream.of(InceptionNeXt.models(), IFormer.models())
+        Stream.of(InceptionNeXt.models(), IFormer.models(),
+                        ResNet.models(), TemporalInception.models(), TsLstm.models())
                 .flatMap(List::stream)
                 .forEach(m -> MODELS.put(m.id(), m));
     }
