@@ -80,6 +80,23 @@ class GraphOpsTest {
     }
 
     @Test
+    void layerNormOverChannelsNormalisesEachPixelAcrossChannels() throws Exception {
+        int n = 3;
+        float[] y = run(n, n, (s, x) -> s.sub("ln").layerNormChannels(x, 1e-6), new long[] {1, 2, n, n});
+        float[] x = SeededInit.input("x", 2 * n * n, 0);
+        float[] w = SeededInit.tensor("ln.weight", new long[] {2}, 0).toFloatArray();
+        float[] b = SeededInit.tensor("ln.bias", new long[] {2}, 0).toFloatArray();
+        for (int p = 0; p < n * n; p++) {
+            double mean = (x[p] + x[n * n + p]) / 2.0;
+            double var = (Math.pow(x[p] - mean, 2) + Math.pow(x[n * n + p] - mean, 2)) / 2;
+            for (int c = 0; c < 2; c++) {
+                double ref = (x[c * n * n + p] - mean) / Math.sqrt(var + 1e-6) * w[c] + b[c];
+                assertThat((double) y[c * n * n + p]).isCloseTo(ref, org.assertj.core.data.Offset.offset(1e-4));
+            }
+        }
+    }
+
+    @Test
     void geluIsTheExactErfForm() throws Exception {
         float[] y = run(3, 3, (s, x) -> s.gelu(x), new long[] {1, 2, 3, 3});
         float[] x = SeededInit.input("x", 18, 0);

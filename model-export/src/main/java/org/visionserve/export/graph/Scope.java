@@ -139,6 +139,14 @@ public final class Scope {
                 List.of(i("axis", -1), f("epsilon", (float) eps)));
     }
 
+    /**
+     * LayerNorm over the channels of an NCHW tensor (timm's {@code LayerNorm2d}): moved to the last
+     * axis, normalised there, moved back; ONNX Runtime cancels the transposes around its kernel.
+     */
+    public Value layerNormChannels(Value x, double eps) {
+        return toChannelsFirst(layerNorm(toChannelsLast(x), eps));
+    }
+
     /** {@code nn.Linear} on the last axis: weight {@code [out, in]} (PyTorch layout), optional bias. */
     public Value linear(Value x, int out, boolean bias) {
         long in = x.dim(-1);
