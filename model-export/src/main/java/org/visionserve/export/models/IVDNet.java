@@ -59,8 +59,35 @@ public final class IVDNet {
 
     /** {@code height, width} of -1 make the spatial axes dynamic. */
     private static ModelDef model(String id, int height, int width) {
-        return new ModelDef(id, Task.SEGMENTATION, "ivd_net", "IVD-Net", REFERENCE, null, null,
-                g -> g.output("logits", forward(g.root(), g.input("input", MODALITIES.size(), height, width))));
+        boolean dynamic = height < 0;
+        String size = dynamic ? "H and W dynamic, positive multiples of " + SIZE_MULTIPLE
+                + " (the service must check: other sizes fail in ONNX Runtime with a shape error)"
+                : "H x W fixed at " + height + "x" + width;
+        String description = "IVD-Net (IVD_Net_asym, ngf 32), intervertebral disc segmentation of one 2-D sagittal "
+                + "slice from 4 Dixon MRI modalities (IVDM3Seg, MICCAI 2018): input [B,4,H,W] float32, channels "
+                + "fat, inn, opp, wat, each in [0,1], " + size + "; output logits [B,2,H,W] (0 background, 1 disc)";
+        return new ModelDef(id, Task.SEGMENTATION, "ivd_net", description, REFERENCE, null, "ivdm3seg",
+                g -> g.output("logits", forward(g.root(), g.input("input", MODALITIES.size(), height, width))),
+                sliceInput(dynamic));
+    }
+
+    /** What the service needs to turn the four volumes of a data set into inputs, from the spec's data facts. */
+    static SliceInput sliceInput(boolean dynamicSize) {
+        List<SliceInput.Modality> modalities = List.of(
+                new SliceInput.Modality("fat", "fat", "<id>_fat.nii"),
+                new SliceInput.Modality("inn", "in-phase", "<id>_inn.nii"),
+                new SliceInput.Modality("opp", "opposed-phase", "<id>_opp.nii"),
+                new SliceInput.Modality("wat", "water", "<id>_wat.nii"));
+        return new SliceInput(modalities,
+                "sagittal: an IVDM3Seg volume is 36 x 256 x 256 voxels (2.0 x 1.25 x 1.25 mm); each of its 36 slices "
+                        + "along the 2 mm axis is one 256x256 forward pass (the reference code trains on slices "
+                        + "exported to PNG and does not name the axis; the 256x256 in-plane size does)",
+                new int[] {256, 256}, SIZE_MULTIPLE, dynamicSize, new float[] {0f, 1f},
+                "each modality on its own: the reference reads an 8-bit grey PNG slice and applies torchvision "
+                        + "ToTensor (value / 255), no mean/std; how the NIfTI intensities were mapped to 8 bits is "
+                        + "not in the reference code (a per-volume min-max to [0, 255] is the usual way)",
+                "logits [B,2,H,W], no softmax in the graph: probabilities = softmax over axis 1, "
+                        + "mask = argmax over axis 1 (1 = disc; all discs share one label)");
     }
 
     static Value forward(Scope m, Value x) {
