@@ -48,7 +48,11 @@ public final class IVDNet {
         return model("ivd_net_" + height + "x" + width, height, width);
     }
 
-    /** Throws unless the slice is {@value #SIZE_MULTIPLE}-divisible in both axes, saying why. */
+    /**
+     * Throws unless the slice is {@value #SIZE_MULTIPLE}-divisible in both axes, saying why. The
+     * service checks the same at request time (model.json: {@code sliceInput.sizeMultiple}): the
+     * dynamic graph itself only fails inside ONNX Runtime, with a Concat shape error.
+     */
     public static void checkSliceSize(long height, long width) {
         if (height <= 0 || width <= 0 || height % SIZE_MULTIPLE != 0 || width % SIZE_MULTIPLE != 0) {
             throw new IllegalArgumentException("IVD-Net needs a slice height and width that are positive multiples of "
