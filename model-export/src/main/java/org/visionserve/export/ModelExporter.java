@@ -100,7 +100,7 @@ public final class ModelExporter {
         LabelSet labels = def.labels() == null ? null : new LabelSet(def.labels(), Labels.load(def.labels()));
         return new ModelMetadata(ModelMetadata.FORMAT_VERSION, def.id(), def.task(), def.family(), def.description(),
                 def.reference(), inputs, outputs, labels, def.preprocessing(), provenance, g.parameterCount(),
-                g.bufferCount(), Graph.OPSET, VERSION, Instant.now().toString(), sha256);
+                g.bufferCount(), Graph.OPSET, VERSION, Instant.now().toString(), sha256, def.sliceInput());
     }
 
     private static MessageDigest sha256() {

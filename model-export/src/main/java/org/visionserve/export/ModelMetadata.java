@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.Preprocessing;
+import org.visionserve.export.models.SliceInput;
 import org.visionserve.export.models.Task;
 import org.visionserve.export.weights.WeightSource.Provenance;
 import tools.jackson.databind.SerializationFeature;
@@ -18,13 +19,24 @@ import tools.jackson.databind.json.JsonMapper;
  * provenance with checksum, parameter count, exporter).
  *
  * @param inputs  graph inputs; a dimension of -1 is dynamic (the batch)
+ * @param sliceInput modalities, slicing and accepted sizes of an MRI-slice model (absent for others)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ModelMetadata(int formatVersion, String id, Task task, String family, String description,
                             ModelDef.Reference reference, List<TensorSpec> inputs, List<TensorSpec> outputs,
                             LabelSet labels, Preprocessing preprocessing, Provenance weights,
                             long parameterCount, long bufferCount, int opset, String exporterVersion,
-                            String exportedAt, String modelSha256) {
+                            String exportedAt, String modelSha256, SliceInput sliceInput) {
+
+    /** Metadata of a model that takes images (or features): no {@code sliceInput}. */
+    public ModelMetadata(int formatVersion, String id, Task task, String family, String description,
+                         ModelDef.Reference reference, List<TensorSpec> inputs, List<TensorSpec> outputs,
+                         LabelSet labels, Preprocessing preprocessing, Provenance weights,
+                         long parameterCount, long bufferCount, int opset, String exporterVersion,
+                         String exportedAt, String modelSha256) {
+        this(formatVersion, id, task, family, description, reference, inputs, outputs, labels, preprocessing,
+                weights, parameterCount, bufferCount, opset, exporterVersion, exportedAt, modelSha256, null);
+    }
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "model.json";

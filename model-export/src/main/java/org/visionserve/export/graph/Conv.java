@@ -58,4 +58,11 @@ public record Conv(int outChannels, int kh, int kw, int sh, int sw, int padTop, 
         int p = height ? padTop + padBottom : padLeft + padRight;
         return in < 0 ? -1 : Math.floorDiv(in + p - d * (k - 1) - 1, s) + 1;
     }
+
+    // ---- IVD-Net ------------------------------------------------------------------------------
+
+    /** Separate dilations for height and width, e.g. {@code (d, 1)} for a dilated k x 1 conv. */
+    public Conv dilation(int dh, int dw) {
+        return new Conv(outChannels, kh, kw, sh, sw, padTop, padLeft, padBottom, padRight, dh, dw, groups, bias);
+    }
 }

@@ -502,4 +502,45 @@ public final class Scope {
         Value[] g = split(t, 0, hidden, hidden, hidden, hidden);
         return concat(0, g[0], g[3], g[1], g[2]);
     }
+
+    // ---- IVD-Net ------------------------------------------------------------------------------
+
+    /**
+     * The centre of {@code x} cut to the height and width of {@code like}, as IVD-Net's
+     * {@code croppCenter}: rows {@code [d, H - d)} with {@code d = (H - H_like) // 2}, columns alike;
+     * the result has {@code like}'s size only where the differences are even. Static sizes give one
+     * constant Slice; dynamic ones take the bounds from the runtime shapes.
+     */
+    public Value centerCrop(Value x, Value like) {
+        long h = x.dim(2);
+        long w = x.dim(3);
+        long th = like.dim(2);
+        long tw = like.dim(3);
+        long[] out = x.shape();
+        Value starts;
+        Value ends;
+        if (h >= 0 && w >= 0 && th >= 0 && tw >= 0) {
+            long dh = (h - th) / 2;
+            long dw = (w - tw) / 2;
+            starts = graph.constantLongs(opName("crop_starts"), dh, dw);
+            ends = graph.constantLongs(opName("crop_ends"), h - dh, w - dw);
+            out[2] = h - 2 * dh;
+            out[3] = w - 2 * dw;
+        } else {
+            Value size = int64Node("Shape", "crop_size", List.of(x), List.of(i("start", 2), i("end", 4)));
+            Value target = int64Node("Shape", "crop_target", List.of(like), List.of(i("start", 2), i("end", 4)));
+            Value diff = int64Node("Sub", "crop_diff", List.of(size, target), List.of());
+            starts = int64Node("Div", "crop_starts", List.of(diff, graph.constantLongs(opName("two"), 2)), List.of());
+            ends = int64Node("Sub", "crop_ends", List.of(size, starts), List.of());
+            out[2] = -1;
+            out[3] = -1;
+        }
+        return graph.node("Slice", opName("crop"), out,
+                List.of(x, starts, ends, graph.constantLongs(opName("crop_axes"), 2, 3)), List.of());
+    }
+
+    /** A node computing a 1-D int64 shape vector of length 2 (the H, W bounds of {@link #centerCrop}). */
+    private Value int64Node(String op, String hint, List<Value> inputs, List<AttributeProto> attrs) {
+        return graph.nodeWithOutputs(op, opName(hint), List.of(new long[] {2}), inputs, attrs, Value.INT64).get(0);
+    }
 }

@@ -10,9 +10,16 @@ import org.visionserve.export.graph.Graph;
  *
  * @param labels the name of a class list under {@code labels/} (e.g. {@code imagenet-1k}), or null
  * @param preprocessing the eval image transform, or null for models that do not take images
+ * @param sliceInput how an MRI-slice model takes its input (modalities, slicing, sizes), or null
  */
 public record ModelDef(String id, Task task, String family, String description, Reference reference,
-                       Preprocessing preprocessing, String labels, Consumer<Graph> builder) {
+                       Preprocessing preprocessing, String labels, Consumer<Graph> builder, SliceInput sliceInput) {
+
+    /** A model that takes images (or features), not MRI slices. */
+    public ModelDef(String id, Task task, String family, String description, Reference reference,
+                    Preprocessing preprocessing, String labels, Consumer<Graph> builder) {
+        this(id, task, family, description, reference, preprocessing, labels, builder, null);
+    }
 
     /** Where the architecture and its parameter names come from. */
     public record Reference(String repo, String commit, String file, String constructor) {

@@ -14,7 +14,8 @@ public final class ModelRegistry {
 
     static {
         Stream.of(InceptionNeXt.models(), IFormer.models(),
-                        ResNet.models(), TemporalInception.models(), TsLstm.models())
+                        ResNet.models(), TemporalInception.models(), TsLstm.models(),
+                        IVDNet.models())
                 .flatMap(List::stream)
                 .forEach(m -> MODELS.put(m.id(), m));
     }
