@@ -32,17 +32,7 @@ public record SlicePlan(int sliceAxis, int rowAxis, int colAxis, int slices, int
         if (netRows % MULTIPLE != 0 || netCols % MULTIPLE != 0 || netRows < 0 || netCols < 0) {
             throw new IllegalArgumentException("model input " + netRows + "x" + netCols + " is not a multiple of 32");
         }
-        int sliceAxis = -1;
-        for (int a = 0; a < 3; a++) {
-            boolean single = g.dim(a) == 1;
-            if (single && (sliceAxis < 0 || Math.abs(g.affine().direction(a, 0))
-                    > Math.abs(g.affine().direction(sliceAxis, 0)))) {
-                sliceAxis = a;
-            }
-        }
-        if (sliceAxis < 0) {
-            sliceAxis = g.affine().axisClosestTo(0);
-        }
+        int sliceAxis = sagittalAxis(g);
         int rowAxis = sliceAxis == 0 ? 1 : 0;
         int colAxis = sliceAxis == 2 ? 1 : 2;
         int rows = g.dim(rowAxis);
@@ -56,6 +46,21 @@ public record SlicePlan(int sliceAxis, int rowAxis, int colAxis, int slices, int
         }
         return new SlicePlan(sliceAxis, rowAxis, colAxis, g.dim(sliceAxis), rows, cols, nr, nc,
                 (nr - rows) / 2, (nc - cols) / 2);
+    }
+
+    /**
+     * The voxel axis of the sagittal slices: the single-voxel axis of a one-slice volume, else the axis whose
+     * world direction is closest to left-right.
+     */
+    public static int sagittalAxis(VolumeGeometry g) {
+        int axis = -1;
+        for (int a = 0; a < 3; a++) {
+            if (g.dim(a) == 1 && (axis < 0
+                    || Math.abs(g.affine().direction(a, 0)) > Math.abs(g.affine().direction(axis, 0)))) {
+                axis = a;
+            }
+        }
+        return axis >= 0 ? axis : g.affine().axisClosestTo(0);
     }
 
     private static int roundUp(int n) {

@@ -91,6 +91,31 @@ final class SyntheticSpine {
         return m;
     }
 
+    /**
+     * A plausible intensity image per modality on this grid (int16 range): a smooth body with deterministic
+     * noise, and, for water, discs far brighter than anything else (so a threshold at half the range
+     * recovers exactly {@code mask}); the other modalities have discs darker than the tissue.
+     */
+    float[] modality(Modality m, byte[] mask) {
+        float[] out = new float[mask.length];
+        int nx = geometry.nx();
+        int ny = geometry.ny();
+        long seed = 0x9e3779b97f4a7c15L * (m.ordinal() + 1);
+        for (int v = 0; v < out.length; v++) {
+            int k = v / (nx * ny);
+            int j = (v / nx) % ny;
+            seed = seed * 6364136223846793005L + 1442695040888963407L;
+            float noise = ((seed >>> 40) % 61) - 30; // -30 .. 30
+            float body = 150 + 120 * (float) Math.sin(j / 40.0) * (float) Math.cos(k / 55.0) + 50 * m.ordinal();
+            float disc = m == Modality.WAT ? 900 : 60;
+            out[v] = (mask[v] != 0 ? disc : body) + noise + (m == Modality.WAT ? 40 : 0);
+        }
+        if (m == Modality.WAT) {
+            out[0] = 0; // the range the min-max normalisation sees: 0 .. ~970
+        }
+        return out;
+    }
+
     /** Disc d's analytic centroid in voxel coordinates. */
     double[] centreVoxel(int d) {
         return affine.inverse().apply(centres[d][0], centres[d][1], centres[d][2]);
