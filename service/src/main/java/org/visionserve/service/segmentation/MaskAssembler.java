@@ -26,16 +26,16 @@ public final class MaskAssembler {
         int h = plan.netRows();
         int w = plan.netCols();
         int base = logits.position();
-        int step = geometry.stride(plan.colAxis());
+        int rowStep = geometry.stride(plan.rowAxis());
         for (int b = 0; b < n; b++) {
             int s = first + b;
-            for (int r = 0; r < plan.rows(); r++) {
-                int bg = base + ((b * 2) * h + r + plan.padTop()) * w + plan.padLeft();
-                int fg = bg + h * w;
-                int voxel = plan.voxelIndex(geometry, s, r, 0);
-                for (int c = 0; c < plan.cols(); c++, voxel += step) {
-                    float l0 = logits.get(bg + c);
-                    float l1 = logits.get(fg + c);
+            // columns outer, rows inner: the row axis has the smaller stride in the volume
+            for (int c = 0; c < plan.cols(); c++) {
+                int bg = base + (b * 2) * h * w + plan.padTop() * w + plan.padLeft() + c;
+                int voxel = plan.voxelIndex(geometry, s, 0, c);
+                for (int r = 0; r < plan.rows(); r++, voxel += rowStep, bg += w) {
+                    float l0 = logits.get(bg);
+                    float l1 = logits.get(bg + h * w);
                     mask[voxel] = (byte) (l1 > l0 ? 1 : 0);
                     if (probability != null) {
                         probability[voxel] = (float) (1.0 / (1.0 + Math.exp((double) l0 - l1)));

@@ -17,7 +17,7 @@ public final class SliceBatcher {
     private final MultiModalVolume volume;
     private final SlicePlan plan;
     private final float[] offset = new float[4];
-    private final float[] scale = new float[4];
+    private final float[] range = new float[4];
 
     public SliceBatcher(MultiModalVolume volume, SlicePlan plan) {
         this.volume = volume;
@@ -26,7 +26,7 @@ public final class SliceBatcher {
             Volume v = volume.get(m);
             if (v.fullScale() > 0) {
                 offset[m.channel()] = 0;
-                scale[m.channel()] = (float) (1.0 / v.fullScale());
+                range[m.channel()] = (float) v.fullScale();
             } else {
                 float min = Float.POSITIVE_INFINITY;
                 float max = Float.NEGATIVE_INFINITY;
@@ -44,7 +44,7 @@ public final class SliceBatcher {
                     max = r[1];
                 }
                 offset[m.channel()] = min;
-                scale[m.channel()] = max > min ? (float) (1.0 / ((double) max - min)) : 0f;
+                range[m.channel()] = max > min ? max - min : Float.POSITIVE_INFINITY; // constant -> 0
             }
         }
     }
@@ -79,7 +79,8 @@ public final class SliceBatcher {
 
     /** The value channel {@code m} gets for a raw voxel value. */
     public float normalise(Modality m, float x) {
-        float y = (x - offset[m.channel()]) * scale[m.channel()];
+        // a division, as ToTensor's x / 255 (a multiplication by 1/255 differs in the last bit)
+        float y = (x - offset[m.channel()]) / range[m.channel()];
         return y > 0 ? Math.min(y, 1f) : 0f; // also maps NaN to 0
     }
 
@@ -87,22 +88,21 @@ public final class SliceBatcher {
     public void fill(int first, int n, FloatBuffer dst) {
         VolumeGeometry g = volume.geometry();
         int w = plan.netCols();
-        float[] row = new float[w];
+        float[] plane = new float[plan.netRows() * w]; // zero outside the slice: the padding
+        int rowStep = g.stride(plan.rowAxis());
+        int colStep = g.stride(plan.colAxis());
         for (int s = first; s < first + n; s++) {
             for (Modality m : Modality.values()) {
                 float[] data = volume.get(m).data();
-                for (int r = 0; r < plan.netRows(); r++) {
-                    int vr = r - plan.padTop();
-                    java.util.Arrays.fill(row, 0f);
-                    if (vr >= 0 && vr < plan.rows()) {
-                        int base = plan.voxelIndex(g, s, vr, 0);
-                        int step = g.stride(plan.colAxis());
-                        for (int c = 0; c < plan.cols(); c++) {
-                            row[plan.padLeft() + c] = normalise(m, data[base + c * step]);
-                        }
+                // columns outer, rows inner: the row axis has the smaller stride in memory
+                for (int c = 0; c < plan.cols(); c++) {
+                    int voxel = plan.voxelIndex(g, s, 0, c);
+                    int at = plan.padTop() * w + plan.padLeft() + c;
+                    for (int r = 0; r < plan.rows(); r++, voxel += rowStep, at += w) {
+                        plane[at] = normalise(m, data[voxel]);
                     }
-                    dst.put(row);
                 }
+                dst.put(plane);
             }
         }
     }

@@ -106,7 +106,7 @@ final class SyntheticSpine {
             int j = (v / nx) % ny;
             seed = seed * 6364136223846793005L + 1442695040888963407L;
             float noise = ((seed >>> 40) % 61) - 30; // -30 .. 30
-            float body = 150 + 120 * (float) Math.sin(j / 40.0) * (float) Math.cos(k / 55.0) + 50 * m.ordinal();
+            float body = 150 + 120 * (float) Math.sin(j / 40.0) * (float) Math.cos(k / 55.0) + (m == Modality.WAT ? 0 : 50 * m.ordinal()); // water body <= 340
             float disc = m == Modality.WAT ? 900 : 60;
             out[v] = (mask[v] != 0 ? disc : body) + noise + (m == Modality.WAT ? 40 : 0);
         }
