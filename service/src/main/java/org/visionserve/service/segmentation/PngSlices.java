@@ -75,6 +75,31 @@ public final class PngSlices {
         return new Volume(geometry(h, w), data, bits == 8 ? 255 : 65535);
     }
 
+    /**
+     * A one-slice mask as an 8-bit grey PNG, 255 = disc, 0 = background (the reference reads any value > 0
+     * of a ground-truth PNG as disc), laid out as the slice was given: for a volume read by {@link #read}
+     * the PNG has the input picture's rows and columns.
+     */
+    public static byte[] writeMask(VolumeGeometry g, byte[] mask) throws VolumeFormatException {
+        SlicePlan plan = SlicePlan.of(g, 0, 0);
+        if (plan.slices() != 1) {
+            throw new IllegalArgumentException("a PNG mask needs a single-slice volume, not " + g.shapeString());
+        }
+        BufferedImage img = new BufferedImage(plan.cols(), plan.rows(), BufferedImage.TYPE_BYTE_GRAY);
+        for (int r = 0; r < plan.rows(); r++) {
+            for (int c = 0; c < plan.cols(); c++) {
+                img.getRaster().setSample(c, r, 0, mask[plan.voxelIndex(g, 0, r, c)] != 0 ? 255 : 0);
+            }
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
     /** 1 x rows x cols, 1 mm: axis 0 -> +x (left-right), rows -> -z (down = inferior), cols -> -y (posterior). */
     public static VolumeGeometry geometry(int rows, int cols) {
         return VolumeGeometry.ofAffine(1, rows, cols, Affine.ofRows(

@@ -105,4 +105,23 @@ class PngSlicesTest {
         assertThatThrownBy(() -> MultiModalVolume.of(v[0], v[1], other, v[3])).isInstanceOf(ModalityMismatchException.class)
                 .hasMessageContaining("opp (opposed-phase) has shape 1x33x64");
     }
+
+    @Test
+    void aOneSliceMaskWritesBackAsAPngOfTheInputsLayout() throws Exception {
+        Volume v = PngSlices.read(grey(48, 20, true, 1), VolumeLimits.DEFAULT);
+        byte[] mask = new byte[v.data().length];
+        for (int r = 0; r < 20; r++) {
+            for (int c = 0; c < 48; c++) {
+                mask[r + 20 * c] = (byte) ((r * c) % 7 == 0 ? 1 : 0);
+            }
+        }
+        BufferedImage img = ImageIO.read(new java.io.ByteArrayInputStream(PngSlices.writeMask(v.geometry(), mask)));
+        assertThat(img.getWidth()).isEqualTo(48);
+        assertThat(img.getHeight()).isEqualTo(20);
+        for (int r = 0; r < 20; r++) {
+            for (int c = 0; c < 48; c++) {
+                assertThat(img.getRaster().getSample(c, r, 0)).isEqualTo(mask[r + 20 * c] != 0 ? 255 : 0);
+            }
+        }
+    }
 }
