@@ -1,0 +1,71 @@
+package org.visionserve.service.segmentation;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * Runs a {@link SliceModel} over every slice of a volume in batches and assembles the mask, timing the
+ * normalisation (batch filling), the model calls and the argmax separately.
+ */
+public final class VolumeSegmenter {
+
+    private final int netRows;
+    private final int netCols;
+    private final int batchSize;
+
+    /**
+     * @param netRows   the model's fixed input height, 0 if dynamic
+     * @param netCols   the model's fixed input width, 0 if dynamic
+     * @param batchSize slices per model call
+     */
+    public VolumeSegmenter(int netRows, int netCols, int batchSize) {
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size " + batchSize);
+        }
+        this.netRows = netRows;
+        this.netCols = netCols;
+        this.batchSize = batchSize;
+    }
+
+    /** The mask, the plan used and nanoseconds per stage. */
+    public record Result(VolumeMask mask, SlicePlan plan, long normaliseNanos, long inferenceNanos,
+                         long argmaxNanos, int batches) {
+    }
+
+    public Result segment(MultiModalVolume volume, SliceModel model) throws Exception {
+        long t0 = System.nanoTime();
+        SlicePlan plan = SlicePlan.of(volume.geometry(), netRows, netCols);
+        SliceBatcher batcher = new SliceBatcher(volume, plan);
+        MaskAssembler assembler = new MaskAssembler(volume.geometry(), plan, true);
+        int per = batcher.floatsPerSlice();
+        int capacity = Math.min(batchSize, plan.slices());
+        FloatBuffer batch = ByteBuffer.allocateDirect(capacity * per * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        long normalise = System.nanoTime() - t0;
+        long inference = 0;
+        long argmax = 0;
+        int batches = 0;
+        for (int first = 0; first < plan.slices(); first += capacity) {
+            int n = Math.min(capacity, plan.slices() - first);
+            long a = System.nanoTime();
+            batch.clear();
+            batcher.fill(first, n, batch);
+            batch.flip();
+            long b = System.nanoTime();
+            FloatBuffer logits = model.run(batch, batcher.shape(n));
+            long c = System.nanoTime();
+            if (logits.remaining() < n * 2 * plan.netRows() * plan.netCols()) {
+                throw new IllegalStateException("the model returned " + logits.remaining() + " logits for "
+                        + n + " slices of " + plan.netRows() + "x" + plan.netCols() + " (2 classes expected)");
+            }
+            assembler.accept(first, n, logits);
+            long d = System.nanoTime();
+            normalise += b - a;
+            inference += c - b;
+            argmax += d - c;
+            batches++;
+        }
+        return new Result(assembler.result(), plan, normalise, inference, argmax, batches);
+    }
+}
