@@ -57,20 +57,21 @@ class ClipPipelineTest {
 
     @Test
     void farnebackModeGivesSimilarStacks() throws IOException {
-        byte[] video = TestClips.encode(TestClips.Kind.WEBM_VP8, W, H, 25, TestClips.frames(W, H, 20, 3, 2));
+        byte[] video = TestClips.encode(TestClips.Kind.WEBM_VP8, W, H, 25, TestClips.frames(W, H, 14, 3, 2));
         PreparedClip tv = PIPELINE.prepare(video, FlowMethod.TVL1, StreamNormalization.UCF101);
         PreparedClip fb = PIPELINE.prepare(video, FlowMethod.FARNEBACK, StreamNormalization.UCF101);
         assertEquals(FlowMethod.FARNEBACK, fb.flowMethod());
         assertEquals(0, mse(tv.rgb(), fb.rgb()), 0.0, "the RGB stream does not depend on the flow method");
         // Per-field stretching amplifies small differences (the minimum moves with the most negative
         // pixel), so compare with the TV-L1 stacks of a clip moving the other way (-2, -3).
-        byte[] other = TestClips.encode(TestClips.Kind.WEBM_VP8, W, H, 25, TestClips.frames(W, H, 20, -2, -3));
+        byte[] other = TestClips.encode(TestClips.Kind.WEBM_VP8, W, H, 25, TestClips.frames(W, H, 14, -2, -3));
         PreparedClip tvOther = PIPELINE.prepare(other, FlowMethod.TVL1, StreamNormalization.UCF101);
         double mad = meanAbsDiff(tv.flow(), fb.flow());
         double madOther = meanAbsDiff(tv.flow(), tvOther.flow());
         double corr = corr(tv.flow(), fb.flow());
         double corrOther = corr(tv.flow(), tvOther.flow());
-        // measured: mean |difference| 1.5 vs 8.3, correlation 0.89 vs 0.24 (normalised units)
+        System.out.printf("flow stacks vs TV-L1: Farneback |diff| %.2f corr %.2f; other motion |diff| %.2f corr %.2f%n",
+                mad, corr, madOther, corrOther);
         assertTrue(mad < madOther / 3, "mean |TV-L1 - Farneback| " + mad + ", other motion " + madOther);
         assertTrue(corr > 0.8 && corrOther < 0.5, "correlation " + corr + ", other motion " + corrOther);
     }
