@@ -3,7 +3,6 @@ package org.visionserve.service.action;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ClipPipeline implements AutoCloseable {
 
     private final ClipDecoder decoder;
-    private final ExecutorService pool;
+    private final ThreadPoolExecutor pool;
     private final OpticalFlow flow;
 
     /**
@@ -32,7 +31,7 @@ public final class ClipPipeline implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+        pool.allowCoreThreadTimeOut(true); // idle threads go away between requests
         this.flow = new OpticalFlow(pool);
     }
 
