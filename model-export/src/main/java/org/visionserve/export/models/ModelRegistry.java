@@ -13,7 +13,7 @@ public final class ModelRegistry {
     private static final Map<String, ModelDef> MODELS = new LinkedHashMap<>();
 
     static {
-        Stream.of(InceptionNeXt.models())
+        Stream.of(InceptionNeXt.models(), InceptionV4.models(), InceptionResNetV2.models())
                 .flatMap(List::stream)
                 .forEach(m -> MODELS.put(m.id(), m));
     }
