@@ -29,7 +29,9 @@ public final class ExportCli {
 
               --list            list the model ids with their task and description
               --model ID        the model(s) to export (comma-separated)
-              --weights FILE    a checkpoint (.safetensors) with the reference parameter names;
+              --weights FILE    a checkpoint with the reference parameter names: .safetensors, or
+                                a PyTorch torch.save file (.pth, .pt, .bin, .ckpt; a state dict,
+                                or a dict holding one under "state_dict" or "model");
                                 without it the seeded demo weights are used (not trained)
               --seed N          seed of the demo weights (default 0)
               --out DIR         output directory (default ./models); writes DIR/ID/model.onnx and model.json

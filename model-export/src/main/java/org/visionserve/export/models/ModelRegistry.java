@@ -13,7 +13,7 @@ public final class ModelRegistry {
     private static final Map<String, ModelDef> MODELS = new LinkedHashMap<>();
 
     static {
-        Stream.of(InceptionNeXt.models(), IFormer.models(),
+        Stream.of(InceptionNeXt.models(), InceptionV4.models(), InceptionResNetV2.models(), IFormer.models(),
                         ResNet.models(), TemporalInception.models(), TsLstm.models(),
                         IVDNet.models())
                 .flatMap(List::stream)

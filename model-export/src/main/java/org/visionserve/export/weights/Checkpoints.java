@@ -17,7 +17,10 @@ public final class Checkpoints {
         if (name.endsWith(".safetensors")) {
             return SafetensorsWeights.open(file);
         }
+        if (name.endsWith(".pth") || name.endsWith(".pt") || name.endsWith(".bin") || name.endsWith(".ckpt")) {
+            return PyTorchWeights.open(file);
+        }
         throw new WeightsException("unsupported checkpoint format: " + file.getFileName()
-                + " (expected .safetensors)");
+                + " (expected .safetensors, or a torch.save zip checkpoint: .pth, .pt, .bin, .ckpt)");
     }
 }
