@@ -6,12 +6,11 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,6 +44,7 @@ public final class ModelRunner implements AutoCloseable {
     private final int concurrency;
     private final int queueCapacity;
     private final ThreadPoolExecutor workers;
+    private final Semaphore admission;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity) {
         this.modelId = modelId;
@@ -52,13 +52,15 @@ public final class ModelRunner implements AutoCloseable {
         this.inputName = session.getInputNames().iterator().next();
         this.concurrency = concurrency;
         this.queueCapacity = queueCapacity;
-        BlockingQueue<Runnable> queue = queueCapacity == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queueCapacity);
+        // Admission is counted, not left to the executor's queue: a worker between two jobs is not yet
+        // waiting for the next, and a hand-off queue would refuse work then although a worker is free.
+        this.admission = new Semaphore(concurrency + queueCapacity);
         AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(concurrency, concurrency, 0, TimeUnit.SECONDS, queue, r -> {
+        this.workers = new ThreadPoolExecutor(concurrency, concurrency, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "runner-" + modelId + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        }, new ThreadPoolExecutor.AbortPolicy());
+        });
         workers.prestartAllCoreThreads();
     }
 
@@ -69,15 +71,23 @@ public final class ModelRunner implements AutoCloseable {
      * @throws InferenceException if the job failed
      */
     public <T> Timed<T> submit(Job<T> job) throws InterruptedException {
+        if (!admission.tryAcquire()) {
+            throw new ModelBusyException(modelId, concurrency, queueCapacity);
+        }
         long submitted = System.nanoTime();
         Future<Timed<T>> future;
         try {
             future = workers.submit(() -> {
-                long started = System.nanoTime();
-                T value = job.run(session);
-                return new Timed<>(value, started - submitted, System.nanoTime() - started);
+                try {
+                    long started = System.nanoTime();
+                    T value = job.run(session);
+                    return new Timed<>(value, started - submitted, System.nanoTime() - started);
+                } finally {
+                    admission.release();
+                }
             });
-        } catch (RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) { // shut down
+            admission.release();
             throw new ModelBusyException(modelId, concurrency, queueCapacity);
         }
         try {
@@ -85,7 +95,10 @@ public final class ModelRunner implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new InferenceException(modelId, e.getCause());
         } catch (InterruptedException e) {
-            future.cancel(false); // not yet started: drop it; running: let it finish (ORT is not interruptible)
+            // Not yet started: drop it and free its place; running: let it finish (ORT cannot be interrupted).
+            if (future.cancel(false)) {
+                admission.release();
+            }
             throw e;
         }
     }
