@@ -1,0 +1,191 @@
+package org.visionserve.service.image;
+
+/**
+ * The few header facts the decoder needs, read from the container bytes directly: the EXIF
+ * orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk) and, for JPEG, the component count and the
+ * Adobe colour transform that decide how libjpeg interprets 4-channel data.
+ */
+final class ImageMetadata {
+
+    /** EXIF orientation 1..8 (1 = as stored). */
+    final int orientation;
+    /** JPEG only: components in the frame header (1, 3 or 4); 0 when not found. */
+    final int jpegComponents;
+    /** JPEG only: the Adobe APP14 transform flag, -1 without an Adobe marker. */
+    final int adobeTransform;
+
+    private ImageMetadata(int orientation, int jpegComponents, int adobeTransform) {
+        this.orientation = orientation;
+        this.jpegComponents = jpegComponents;
+        this.adobeTransform = adobeTransform;
+    }
+
+    static ImageMetadata of(ImageDecoder.Format format, byte[] b) {
+        try {
+            return switch (format) {
+                case JPEG -> jpeg(b);
+                case PNG -> new ImageMetadata(png(b), 0, -1);
+                case WEBP -> new ImageMetadata(webp(b), 0, -1);
+                default -> new ImageMetadata(1, 0, -1);
+            };
+        } catch (IndexOutOfBoundsException e) {
+            // A header cut short: ImageIO reports the damage when it reads the image.
+            return new ImageMetadata(1, 0, -1);
+        }
+    }
+
+    /** Walks the marker segments from SOI up to the first SOS. */
+    private static ImageMetadata jpeg(byte[] b) {
+        int orientation = 1;
+        int components = 0;
+        int adobe = -1;
+        int i = 2;
+        while (i + 4 <= b.length) {
+            if ((b[i] & 0xff) != 0xff) {
+                break;
+            }
+            int marker = b[i + 1] & 0xff;
+            if (marker == 0xff) {
+                i++; // fill byte
+                continue;
+            }
+            if (marker == 0xd8 || marker >= 0xd0 && marker <= 0xd7 || marker == 0x01) {
+                i += 2; // no length field
+                continue;
+            }
+            if (marker == 0xda || marker == 0xd9) {
+                break;
+            }
+            int len = u16be(b, i + 2);
+            int data = i + 4;
+            int dataLen = len - 2;
+            if (marker == 0xe1 && dataLen >= 6 && startsWith(b, data, "Exif\0\0") && orientation == 1) {
+                orientation = tiffOrientation(b, data + 6, dataLen - 6);
+            } else if (marker == 0xee && dataLen >= 12 && startsWith(b, data, "Adobe")) {
+                adobe = b[data + 11] & 0xff;
+            } else if (isStartOfFrame(marker) && dataLen >= 6) {
+                components = b[data + 5] & 0xff;
+            }
+            i += 2 + len;
+        }
+        return new ImageMetadata(orientation, components, adobe);
+    }
+
+    private static boolean isStartOfFrame(int marker) {
+        return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+    }
+
+    /** PNG chunks: eXIf holds a TIFF structure (Pillow reads it before or after IDAT). */
+    private static int png(byte[] b) {
+        int i = 8;
+        while (i + 12 <= b.length) {
+            long len = u32be(b, i);
+            if (len < 0 || len > b.length - i - 12) {
+                break;
+            }
+            if (startsWith(b, i + 4, "eXIf")) {
+                return exifBlock(b, i + 8, (int) len);
+            }
+            if (startsWith(b, i + 4, "IEND")) {
+                break;
+            }
+            i += 12 + (int) len;
+        }
+        return 1;
+    }
+
+    /** RIFF chunks after "RIFF....WEBP": the EXIF chunk. */
+    private static int webp(byte[] b) {
+        int i = 12;
+        while (i + 8 <= b.length) {
+            long len = u32le(b, i + 4);
+            if (len > b.length - i - 8) {
+                break;
+            }
+            if (startsWith(b, i, "EXIF")) {
+                return exifBlock(b, i + 8, (int) len);
+            }
+            i += 8 + (int) ((len + 1) & ~1L);
+        }
+        return 1;
+    }
+
+    /** An EXIF block, with or without the "Exif\0\0" prefix JPEG uses. */
+    private static int exifBlock(byte[] b, int off, int len) {
+        if (len >= 6 && startsWith(b, off, "Exif\0\0")) {
+            return tiffOrientation(b, off + 6, len - 6);
+        }
+        return tiffOrientation(b, off, len);
+    }
+
+    /** Tag 0x0112 of IFD0 in a TIFF structure at {@code b[off, off + len)}; 1 when absent or invalid. */
+    static int tiffOrientation(byte[] b, int off, int len) {
+        if (len < 8 || off + len > b.length) {
+            return 1;
+        }
+        boolean little;
+        if (b[off] == 'I' && b[off + 1] == 'I') {
+            little = true;
+        } else if (b[off] == 'M' && b[off + 1] == 'M') {
+            little = false;
+        } else {
+            return 1;
+        }
+        if (u16(b, off + 2, little) != 42) {
+            return 1;
+        }
+        long ifd = u32(b, off + 4, little);
+        if (ifd < 8 || ifd + 2 > len) {
+            return 1;
+        }
+        int entries = u16(b, off + (int) ifd, little);
+        for (int e = 0; e < entries; e++) {
+            int p = off + (int) ifd + 2 + e * 12;
+            if (p + 12 > off + len) {
+                return 1;
+            }
+            if (u16(b, p, little) == 0x0112) {
+                int type = u16(b, p + 2, little);
+                int v = type == 3 ? u16(b, p + 8, little) : type == 4 ? (int) u32(b, p + 8, little) : 1;
+                return v >= 1 && v <= 8 ? v : 1;
+            }
+        }
+        return 1;
+    }
+
+    private static boolean startsWith(byte[] b, int off, String ascii) {
+        if (off < 0 || off + ascii.length() > b.length) {
+            return false;
+        }
+        for (int i = 0; i < ascii.length(); i++) {
+            if (b[off + i] != (byte) ascii.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int u16be(byte[] b, int i) {
+        return u16(b, i, false);
+    }
+
+    private static long u32be(byte[] b, int i) {
+        return u32(b, i, false);
+    }
+
+    private static long u32le(byte[] b, int i) {
+        return u32(b, i, true);
+    }
+
+    private static int u16(byte[] b, int i, boolean little) {
+        int b0 = b[i] & 0xff;
+        int b1 = b[i + 1] & 0xff;
+        return little ? b0 | b1 << 8 : b0 << 8 | b1;
+    }
+
+    private static long u32(byte[] b, int i, boolean little) {
+        long lo = u16(b, little ? i : i + 2, little);
+        long hi = u16(b, little ? i + 2 : i, little);
+        return hi << 16 | lo;
+    }
+}

@@ -1,0 +1,194 @@
+package org.visionserve.service.image;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+
+/**
+ * Raw raster samples to 8-bit RGB as Pillow's {@code convert("RGB")} would produce them. Never
+ * goes through {@code getRGB} or a ColorConvertOp: the samples are taken as they are stored.
+ */
+final class RasterToRgb {
+
+    private RasterToRgb() {
+    }
+
+    static RgbImage convert(BufferedImage image) {
+        ColorModel cm = image.getColorModel();
+        Raster raster = image.getRaster();
+        int w = raster.getWidth();
+        int h = raster.getHeight();
+        byte[] out = new byte[w * h * 3];
+        if (cm instanceof IndexColorModel icm) {
+            palette(raster, icm, out);
+            return new RgbImage(w, h, out);
+        }
+        int colors = cm.getNumColorComponents();
+        int bands = raster.getNumBands();
+        int bits = cm.getComponentSize(0);
+        // Per band, 0..max to 0..255.
+        int[][] lut = new int[bands][];
+        for (int b = 0; b < bands; b++) {
+            lut[b] = scaleTable(cm.getComponentSize(b), colors == 1 && !cm.hasAlpha());
+        }
+        int[] row = new int[w * bands];
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            raster.getPixels(0, y, w, 1, row);
+            if (colors == 1) {
+                int[] t = lut[0];
+                for (int x = 0; x < w; x++) {
+                    byte v = (byte) t[row[x * bands]];
+                    out[o++] = v;
+                    out[o++] = v;
+                    out[o++] = v;
+                }
+            } else if (colors == 3) {
+                for (int x = 0, i = 0; x < w; x++, i += bands) {
+                    out[o++] = (byte) lut[0][row[i]];
+                    out[o++] = (byte) lut[1][row[i + 1]];
+                    out[o++] = (byte) lut[2][row[i + 2]];
+                }
+            } else if (colors == 4 && cm.getColorSpace().getType() == ColorSpace.TYPE_CMYK && bits == 8) {
+                for (int x = 0, i = 0; x < w; x++, i += bands, o += 3) {
+                    cmykToRgb(row[i], row[i + 1], row[i + 2], row[i + 3], out, o);
+                }
+            } else {
+                throw new IllegalArgumentException("unsupported colour model with " + colors + " components ("
+                        + cm.getColorSpace().getType() + ")");
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /**
+     * Sample value to 8 bits. Pillow: 8 bits as is; fewer bits scaled by {@code v * 255 / max} (its
+     * BMP 5/6-bit unpackers; PNG 2/4-bit gray comes as an IndexColorModel); 16 bits keep the high
+     * byte (RGB;16B, LA;16B), except plain 16-bit gray which Pillow opens as mode "I" and whose
+     * {@code convert("RGB")} clamps to 0..255.
+     */
+    private static int[] scaleTable(int bits, boolean plainGray) {
+        int max = (1 << bits) - 1;
+        int[] t = new int[max + 1];
+        for (int v = 0; v <= max; v++) {
+            if (bits == 16) {
+                t[v] = plainGray ? Math.min(v, 255) : v >> 8;
+            } else if (bits > 8) {
+                t[v] = v >> (bits - 8);
+            } else {
+                t[v] = v * 255 / max;
+            }
+        }
+        return t;
+    }
+
+    /** Indexed images: each index's palette colour; the palette's alpha is dropped as PIL's P -> RGB does. */
+    private static void palette(Raster raster, IndexColorModel icm, byte[] out) {
+        int n = icm.getMapSize();
+        byte[] r = new byte[n];
+        byte[] g = new byte[n];
+        byte[] b = new byte[n];
+        icm.getReds(r);
+        icm.getGreens(g);
+        icm.getBlues(b);
+        int w = raster.getWidth();
+        int[] row = new int[w];
+        int o = 0;
+        for (int y = 0; y < raster.getHeight(); y++) {
+            raster.getSamples(0, y, w, 1, 0, row);
+            for (int x = 0; x < w; x++, o += 3) {
+                int i = row[x];
+                if (i < n) {
+                    out[o] = r[i];
+                    out[o + 1] = g[i];
+                    out[o + 2] = b[i];
+                } else {
+                    // Beyond the file's palette: Pillow's palette starts as a grey ramp.
+                    out[o] = out[o + 1] = out[o + 2] = (byte) i;
+                }
+            }
+        }
+    }
+
+    /**
+     * A 4-channel JPEG's raw samples (as stored, before any colour transform) to RGB as Pillow gets
+     * them: libjpeg turns YCCK (Adobe transform 2, or any transform but 0) into CMYK, Pillow reads it
+     * as "CMYK;I" (inverted, Adobe's convention, assumed for every CMYK JPEG), then {@code cmyk2rgb}.
+     */
+    static RgbImage cmykJpeg(Raster raw, int adobeTransform) {
+        if (raw.getNumBands() != 4 || raw.getTransferType() != DataBuffer.TYPE_BYTE) {
+            throw new IllegalArgumentException("expected 4 8-bit channels, got " + raw.getNumBands());
+        }
+        boolean ycck = adobeTransform > 0;
+        int w = raw.getWidth();
+        int h = raw.getHeight();
+        byte[] out = new byte[w * h * 3];
+        int[] row = new int[w * 4];
+        int o = 0;
+        for (int y = 0; y < h; y++) {
+            raw.getPixels(raw.getMinX(), raw.getMinY() + y, w, 1, row);
+            for (int i = 0; i < row.length; i += 4, o += 3) {
+                int c;
+                int m;
+                int ye;
+                if (ycck) {
+                    // libjpeg's ycck_cmyk_convert: C = 255 - R(YCbCr), ...; then "CMYK;I" inverts back to R.
+                    int luma = row[i];
+                    int cb = row[i + 1];
+                    int cr = row[i + 2];
+                    c = clamp(luma + CR_R[cr]);
+                    m = clamp(luma + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
+                    ye = clamp(luma + CB_B[cb]);
+                } else {
+                    c = 255 - row[i];
+                    m = 255 - row[i + 1];
+                    ye = 255 - row[i + 2];
+                }
+                cmykToRgb(c, m, ye, 255 - row[i + 3], out, o);
+            }
+        }
+        return new RgbImage(w, h, out);
+    }
+
+    /** Pillow's cmyk2rgb: {@code nk - c * nk / 255} with its rounding MULDIV255. */
+    private static void cmykToRgb(int c, int m, int y, int k, byte[] out, int o) {
+        int nk = 255 - k;
+        out[o] = (byte) clamp(nk - mulDiv255(c, nk));
+        out[o + 1] = (byte) clamp(nk - mulDiv255(m, nk));
+        out[o + 2] = (byte) clamp(nk - mulDiv255(y, nk));
+    }
+
+    private static int mulDiv255(int a, int b) {
+        int tmp = a * b + 128;
+        return ((tmp >> 8) + tmp) >> 8;
+    }
+
+    private static int clamp(int v) {
+        return v < 0 ? 0 : Math.min(v, 255);
+    }
+
+    // libjpeg's jdcolor.c YCbCr -> RGB tables (16-bit fixed point).
+    private static final int SCALEBITS = 16;
+    private static final int ONE_HALF = 1 << (SCALEBITS - 1);
+    private static final int[] CR_R = new int[256];
+    private static final int[] CB_B = new int[256];
+    private static final int[] CR_G = new int[256];
+    private static final int[] CB_G = new int[256];
+
+    static {
+        for (int i = 0; i < 256; i++) {
+            int x = i - 128;
+            CR_R[i] = (fix(1.40200) * x + ONE_HALF) >> SCALEBITS;
+            CB_B[i] = (fix(1.77200) * x + ONE_HALF) >> SCALEBITS;
+            CR_G[i] = -fix(0.71414) * x;
+            CB_G[i] = -fix(0.34414) * x + ONE_HALF;
+        }
+    }
+
+    private static int fix(double x) {
+        return (int) (x * (1L << SCALEBITS) + 0.5);
+    }
+}
