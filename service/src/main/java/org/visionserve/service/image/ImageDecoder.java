@@ -74,11 +74,12 @@ public final class ImageDecoder {
             checkPixels(width, height);
             ImageMetadata meta = ImageMetadata.of(format, bytes);
             RgbImage rgb;
-            if (format == Format.JPEG && meta.jpegComponents == 4) {
-                // The JDK reader hands 4-channel JPEGs out as raw samples; convert them as PIL does.
+            if (format == Format.JPEG) {
+                // Raw components (before any colour transform or ICC conversion the JDK would apply),
+                // converted with libjpeg's own rules and tables, as PIL gets them.
                 Raster raw = reader.readRaster(0, null);
                 checkWarnings(format, warnings);
-                rgb = RasterToRgb.cmykJpeg(raw, meta.adobeTransform);
+                rgb = RasterToRgb.jpeg(raw, meta);
             } else {
                 BufferedImage image = reader.read(0);
                 checkWarnings(format, warnings);

@@ -2,43 +2,71 @@ package org.visionserve.service.image;
 
 /**
  * The few header facts the decoder needs, read from the container bytes directly: the EXIF
- * orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk) and, for JPEG, the component count and the
- * Adobe colour transform that decide how libjpeg interprets 4-channel data.
+ * orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk) and, for JPEG, the markers and component ids
+ * from which libjpeg decides the colour space of the stored components.
  */
 final class ImageMetadata {
 
     /** EXIF orientation 1..8 (1 = as stored). */
     final int orientation;
-    /** JPEG only: components in the frame header (1, 3 or 4); 0 when not found. */
-    final int jpegComponents;
     /** JPEG only: the Adobe APP14 transform flag, -1 without an Adobe marker. */
     final int adobeTransform;
+    /** JPEG only: whether a JFIF APP0 marker is present. */
+    final boolean jfif;
+    /** JPEG only: the frame header's component identifiers (1, 3 or 4 of them). */
+    final int[] componentIds;
 
-    private ImageMetadata(int orientation, int jpegComponents, int adobeTransform) {
+    private ImageMetadata(int orientation, int adobeTransform, boolean jfif, int[] componentIds) {
         this.orientation = orientation;
-        this.jpegComponents = jpegComponents;
         this.adobeTransform = adobeTransform;
+        this.jfif = jfif;
+        this.componentIds = componentIds;
+    }
+
+    private ImageMetadata(int orientation) {
+        this(orientation, -1, false, new int[0]);
+    }
+
+    /**
+     * How libjpeg (and so PIL) interprets a 3-component JPEG: YCbCr, unless there is no JFIF marker
+     * and either an Adobe marker says transform 0 or, without one, the component ids are 'R','G','B'.
+     * (The JDK's reader guesses differently for unmarked files, hence decoding from raw samples.)
+     */
+    boolean jpegIsRgb() {
+        if (jfif) {
+            return false;
+        }
+        if (adobeTransform >= 0) {
+            return adobeTransform == 0;
+        }
+        return componentIds.length == 3 && componentIds[0] == 'R' && componentIds[1] == 'G' && componentIds[2] == 'B';
+    }
+
+    /** libjpeg: a 4-component JPEG is YCCK when an Adobe marker says any transform but 0. */
+    boolean jpegIsYcck() {
+        return adobeTransform > 0;
     }
 
     static ImageMetadata of(ImageDecoder.Format format, byte[] b) {
         try {
             return switch (format) {
                 case JPEG -> jpeg(b);
-                case PNG -> new ImageMetadata(png(b), 0, -1);
-                case WEBP -> new ImageMetadata(webp(b), 0, -1);
-                default -> new ImageMetadata(1, 0, -1);
+                case PNG -> new ImageMetadata(png(b));
+                case WEBP -> new ImageMetadata(webp(b));
+                default -> new ImageMetadata(1);
             };
         } catch (IndexOutOfBoundsException e) {
             // A header cut short: ImageIO reports the damage when it reads the image.
-            return new ImageMetadata(1, 0, -1);
+            return new ImageMetadata(1);
         }
     }
 
     /** Walks the marker segments from SOI up to the first SOS. */
     private static ImageMetadata jpeg(byte[] b) {
         int orientation = 1;
-        int components = 0;
         int adobe = -1;
+        boolean jfif = false;
+        int[] ids = new int[0];
         int i = 2;
         while (i + 4 <= b.length) {
             if ((b[i] & 0xff) != 0xff) {
@@ -63,12 +91,18 @@ final class ImageMetadata {
                 orientation = tiffOrientation(b, data + 6, dataLen - 6);
             } else if (marker == 0xee && dataLen >= 12 && startsWith(b, data, "Adobe")) {
                 adobe = b[data + 11] & 0xff;
+            } else if (marker == 0xe0 && dataLen >= 5 && startsWith(b, data, "JFIF\0")) {
+                jfif = true;
             } else if (isStartOfFrame(marker) && dataLen >= 6) {
-                components = b[data + 5] & 0xff;
+                int components = b[data + 5] & 0xff;
+                ids = new int[components];
+                for (int c = 0; c < components; c++) {
+                    ids[c] = b[data + 6 + 3 * c] & 0xff;
+                }
             }
             i += 2 + len;
         }
-        return new ImageMetadata(orientation, components, adobe);
+        return new ImageMetadata(orientation, adobe, jfif, ids);
     }
 
     private static boolean isStartOfFrame(int marker) {

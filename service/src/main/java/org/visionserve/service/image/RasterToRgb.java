@@ -114,43 +114,53 @@ final class RasterToRgb {
     }
 
     /**
-     * A 4-channel JPEG's raw samples (as stored, before any colour transform) to RGB as Pillow gets
-     * them: libjpeg turns YCCK (Adobe transform 2, or any transform but 0) into CMYK, Pillow reads it
-     * as "CMYK;I" (inverted, Adobe's convention, assumed for every CMYK JPEG), then {@code cmyk2rgb}.
+     * A JPEG's raw components (as stored, upsampled) to RGB as libjpeg + Pillow produce it: gray
+     * replicated; YCbCr through libjpeg's fixed-point tables (RGB-coded files copied); 4 channels:
+     * libjpeg turns YCCK into CMYK, Pillow reads every CMYK JPEG as "CMYK;I" (inverted, Adobe's
+     * convention) and converts with its naive {@code cmyk2rgb}.
      */
-    static RgbImage cmykJpeg(Raster raw, int adobeTransform) {
-        if (raw.getNumBands() != 4 || raw.getTransferType() != DataBuffer.TYPE_BYTE) {
-            throw new IllegalArgumentException("expected 4 8-bit channels, got " + raw.getNumBands());
+    static RgbImage jpeg(Raster raw, ImageMetadata meta) {
+        int bands = raw.getNumBands();
+        if (raw.getTransferType() != DataBuffer.TYPE_BYTE || bands != 1 && bands != 3 && bands != 4) {
+            throw ImageDecodeException.unsupported("JPEG with " + bands + " components is not supported");
         }
-        boolean ycck = adobeTransform > 0;
+        boolean rgbCoded = bands == 3 && meta.jpegIsRgb();
+        boolean ycck = bands == 4 && meta.jpegIsYcck();
         int w = raw.getWidth();
         int h = raw.getHeight();
         byte[] out = new byte[w * h * 3];
-        int[] row = new int[w * 4];
+        int[] row = new int[w * bands];
         int o = 0;
         for (int y = 0; y < h; y++) {
             raw.getPixels(raw.getMinX(), raw.getMinY() + y, w, 1, row);
-            for (int i = 0; i < row.length; i += 4, o += 3) {
-                int c;
-                int m;
-                int ye;
-                if (ycck) {
-                    // libjpeg's ycck_cmyk_convert: C = 255 - R(YCbCr), ...; then "CMYK;I" inverts back to R.
-                    int luma = row[i];
-                    int cb = row[i + 1];
-                    int cr = row[i + 2];
-                    c = clamp(luma + CR_R[cr]);
-                    m = clamp(luma + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
-                    ye = clamp(luma + CB_B[cb]);
+            for (int i = 0; i < row.length; i += bands, o += 3) {
+                if (bands == 1) {
+                    out[o] = out[o + 1] = out[o + 2] = (byte) row[i];
+                } else if (bands == 3) {
+                    if (rgbCoded) {
+                        out[o] = (byte) row[i];
+                        out[o + 1] = (byte) row[i + 1];
+                        out[o + 2] = (byte) row[i + 2];
+                    } else {
+                        ycbcrToRgb(row[i], row[i + 1], row[i + 2], out, o);
+                    }
+                } else if (ycck) {
+                    // libjpeg's ycck_cmyk_convert gives C = 255 - R(YCbCr), ...; "CMYK;I" inverts back to R.
+                    ycbcrToRgb(row[i], row[i + 1], row[i + 2], out, o);
+                    cmykToRgb(out[o] & 0xff, out[o + 1] & 0xff, out[o + 2] & 0xff, 255 - row[i + 3], out, o);
                 } else {
-                    c = 255 - row[i];
-                    m = 255 - row[i + 1];
-                    ye = 255 - row[i + 2];
+                    cmykToRgb(255 - row[i], 255 - row[i + 1], 255 - row[i + 2], 255 - row[i + 3], out, o);
                 }
-                cmykToRgb(c, m, ye, 255 - row[i + 3], out, o);
             }
         }
         return new RgbImage(w, h, out);
+    }
+
+    /** libjpeg's jdcolor.c ycc_rgb_convert. */
+    private static void ycbcrToRgb(int luma, int cb, int cr, byte[] out, int o) {
+        out[o] = (byte) clamp(luma + CR_R[cr]);
+        out[o + 1] = (byte) clamp(luma + ((CB_G[cb] + CR_G[cr]) >> SCALEBITS));
+        out[o + 2] = (byte) clamp(luma + CB_B[cb]);
     }
 
     /** Pillow's cmyk2rgb: {@code nk - c * nk / 255} with its rounding MULDIV255. */
