@@ -1,0 +1,96 @@
+"""Test vectors from Pillow 9.4.0 (Debian bookworm's python3-pil, the version of the preprocessing golden).
+
+Run from this directory: python3 generate.py /path/to/shared/golden/preprocess/chelsea.png
+Writes, for each image file F: F (the encoded test image) and F.rgb (Pillow's
+ImageOps.exif_transpose(Image.open(F)).convert("RGB"), HWC uint8), and for each resize case the
+input and Pillow's Image.resize(size, BICUBIC). manifest.json lists them all.
+Sources: a crop of chelsea.png (CC0, see shared/golden/preprocess/manifest.json) and seeded noise.
+"""
+import io
+import json
+import struct
+import sys
+import zlib
+
+import numpy as np
+import PIL
+from PIL import Image, ImageOps
+
+chelsea = Image.open(sys.argv[1]).convert("RGB")
+im = chelsea.crop((180, 60, 180 + 40, 60 + 27))  # the cat's face; 40x27 is no multiple of the 8/16 JPEG blocks
+rng = np.random.default_rng(2024)
+manifest = {"pillow": PIL.__version__, "decode": [], "resize": []}
+
+
+def decoded(name, note, exact=True):
+    ref = ImageOps.exif_transpose(Image.open(name)).convert("RGB")
+    with open(name + ".rgb", "wb") as f:
+        f.write(ref.tobytes())
+    manifest["decode"].append({"file": name, "pillow_mode": Image.open(name).mode, "width": ref.width,
+                               "height": ref.height, "exact": exact, "what": note})
+
+
+def save(name, img, note, exact=True, **kw):
+    img.save(name, **kw)
+    decoded(name, note, exact)
+
+
+def png16(name, arr, color_type, note):
+    """16-bit PNGs written by hand: Pillow cannot write 16-bit RGB(A) or gray+alpha."""
+    h, w = arr.shape[:2]
+    raw = b"".join(b"\x00" + arr[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, color_type, 0, 0, 0)
+    with open(name, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    decoded(name, note)
+
+
+exif = Image.Exif()
+save("q420.jpg", im, "JPEG 4:2:0", quality=90, subsampling=2)
+save("q422.jpg", im, "JPEG 4:2:2", quality=90, subsampling=1)
+save("q444.jpg", im, "JPEG 4:4:4", quality=90, subsampling=0)
+save("progressive.jpg", im, "progressive JPEG", quality=85, progressive=True)
+save("gray.jpg", im.convert("L"), "grayscale JPEG", quality=90)
+save("cmyk.jpg", im.convert("CMYK"), "CMYK JPEG with Adobe marker", quality=95)
+exif[0x0112] = 6
+save("exif6.jpg", im, "JPEG, EXIF orientation 6", quality=90, exif=exif.tobytes())
+exif[0x0112] = 5
+save("exif5.png", im, "PNG with eXIf, orientation 5", exif=exif.tobytes())
+save("rgb.png", im, "PNG RGB")
+rgba = np.array(im.convert("RGBA"))
+rgba[..., 3] = rng.integers(0, 256, rgba.shape[:2])
+save("rgba.png", Image.fromarray(rgba), "PNG RGBA, random alpha")
+save("l.png", im.convert("L"), "PNG gray")
+la = np.array(im.convert("LA"))
+la[..., 1] = 9
+save("la.png", Image.fromarray(la, "LA"), "PNG gray+alpha")
+save("p.png", im.quantize(37), "PNG palette with tRNS", transparency=3)
+save("p4.png", im.quantize(16), "PNG 4-bit palette", bits=4)
+save("1bit.png", im.convert("1"), "PNG 1-bit")
+save("p.gif", im.quantize(200), "GIF")
+save("rgb.bmp", im, "BMP 24-bit")
+save("p.bmp", im.quantize(100), "BMP 8-bit palette")
+save("1bit.bmp", im.convert("1"), "BMP 1-bit")
+save("lossless.webp", im, "WebP lossless", lossless=True)
+save("lossy.webp", im, "WebP lossy (VP8): not bit-exact", exact=False, quality=80)
+g16 = np.array(im.convert("L")).astype(np.uint16) * 3  # up to 765: Pillow clamps above 255
+save("g16.png", Image.fromarray(g16, "I;16"), "PNG 16-bit gray (Pillow mode I, clamped)")
+png16("rgb16.png", rng.integers(0, 65536, (9, 7, 3)), 2, "PNG 16-bit RGB")
+png16("rgba16.png", rng.integers(0, 65536, (9, 7, 4)), 6, "PNG 16-bit RGBA")
+png16("la16.png", rng.integers(0, 65536, (9, 7, 2)), 4, "PNG 16-bit gray+alpha")
+
+noise = Image.fromarray(rng.integers(0, 256, (23, 31, 3), dtype=np.uint8))
+with open("noise.rgb", "wb") as f:
+    f.write(noise.tobytes())
+for w, h in [(31, 23), (62, 46), (32, 24), (15, 11), (7, 40), (31, 1), (1, 23), (100, 9), (31, 60), (45, 23)]:
+    out = "noise_%dx%d.rgb" % (w, h)
+    with open(out, "wb") as f:
+        f.write(noise.resize((w, h), Image.BICUBIC).tobytes())
+    manifest["resize"].append({"input": "noise.rgb", "from": [noise.width, noise.height], "to": [w, h], "file": out})
+
+with open("manifest.json", "w") as f:
+    json.dump(manifest, f, indent=1)
