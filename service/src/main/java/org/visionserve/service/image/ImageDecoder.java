@@ -43,6 +43,8 @@ public final class ImageDecoder {
 
     private static final String SUPPORTED = "JPEG, PNG, BMP, GIF or WebP";
 
+    private static volatile boolean rescanned;
+
     private final ImageLimits limits;
 
     public ImageDecoder(ImageLimits limits) {
@@ -166,8 +168,16 @@ public final class ImageDecoder {
      * (other plugins on the classpath may colour-manage); WebP comes from the TwelveMonkeys plugin.
      */
     private static ImageReader reader(Format format) {
+        Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format.imageIoName);
+        if (!it.hasNext() && !rescanned) {
+            // ImageIO registers plugins from the class loader of its first use; a launcher's nested
+            // jars (Spring Boot) may only be visible to the current context class loader.
+            rescanned = true;
+            ImageIO.scanForPlugins();
+            it = ImageIO.getImageReadersByFormatName(format.imageIoName);
+        }
         ImageReader chosen = null;
-        for (Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format.imageIoName); it.hasNext(); ) {
+        while (it.hasNext()) {
             ImageReader r = it.next();
             if (chosen == null || r.getClass().getName().startsWith("com.sun.imageio.")) {
                 chosen = r;

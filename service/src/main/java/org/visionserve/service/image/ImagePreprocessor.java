@@ -16,20 +16,17 @@ public final class ImagePreprocessor {
             throw new IllegalArgumentException("only bicubic resize with centre crop is implemented, not "
                     + p.interpolation() + "/" + p.cropMode());
         }
-        int w = image.width();
-        int h = image.height();
-        int s = p.resizeShorterSide();
-        // torchvision: new_long = int(S * long / short), a float division truncated.
-        int newW;
-        int newH;
+        int[] size = resizedSize(image.width(), image.height(), p.resizeShorterSide());
+        return centerCrop(PillowResize.resize(image, size[0], size[1]), p.inputSize());
+    }
+
+    /** torchvision's {@code Resize(s)}: the shorter side becomes s, the longer {@code int(s * long / short)}. */
+    static int[] resizedSize(int w, int h, int s) {
+        // Python's true division is the correctly rounded double quotient, as here; int() truncates.
         if (w <= h) {
-            newW = s;
-            newH = (int) ((double) ((long) s * h) / w);
-        } else {
-            newH = s;
-            newW = (int) ((double) ((long) s * w) / h);
+            return new int[] {s, (int) ((double) ((long) s * h) / w)};
         }
-        return centerCrop(PillowResize.resize(image, newW, newH), p.inputSize());
+        return new int[] {(int) ((double) ((long) s * w) / h), s};
     }
 
     /**
