@@ -83,6 +83,29 @@ png16("rgb16.png", rng.integers(0, 65536, (9, 7, 3)), 2, "PNG 16-bit RGB")
 png16("rgba16.png", rng.integers(0, 65536, (9, 7, 4)), 6, "PNG 16-bit RGBA")
 png16("la16.png", rng.integers(0, 65536, (9, 7, 2)), 4, "PNG 16-bit gray+alpha")
 
+def gif_by_hand(name, screen, box, indices, transparency, note):
+    """A GIF whose first frame covers only part of (or overflows) its logical screen; Pillow cannot write one."""
+    pal = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 200, 200])
+    out, acc, n = bytearray(), 0, 0
+    for code in [c for v in indices for c in (4, v)] + [5]:  # a clear code before each pixel keeps codes 3 bits
+        acc, n = acc | code << n, n + 3
+        while n >= 8:
+            out.append(acc & 0xFF)
+            acc, n = acc >> 8, n - 8
+    out += bytes([acc]) if n else b""
+    data = b"GIF89a" + struct.pack("<HHBBB", screen[0], screen[1], 0x81, 0, 0) + pal
+    if transparency is not None:
+        data += b"\x21\xf9\x04" + bytes([1, 0, 0, transparency, 0])
+    data += b"\x2c" + struct.pack("<HHHHB", *box, 0) + b"\x02" + bytes([len(out)]) + bytes(out) + b"\x00\x3b"
+    with open(name, "wb") as f:
+        f.write(data)
+    decoded(name, note)
+
+
+gif_by_hand("offset.gif", (8, 6), (2, 1, 4, 3), [1, 2, 3, 1] * 3, None, "GIF frame inside a larger screen")
+gif_by_hand("offset_t.gif", (8, 6), (2, 1, 4, 3), [1, 2, 3, 1] * 3, 2, "GIF, screen filled with the transparent index")
+gif_by_hand("overflow.gif", (4, 3), (2, 1, 4, 3), [1, 2, 3, 1] * 3, None, "GIF frame overflowing its screen")
+
 noise = Image.fromarray(rng.integers(0, 256, (23, 31, 3), dtype=np.uint8))
 with open("noise.rgb", "wb") as f:
     f.write(noise.tobytes())

@@ -75,6 +75,9 @@ public final class ImageDecoder {
             int height = reader.getHeight(0);
             checkPixels(width, height);
             ImageMetadata meta = ImageMetadata.of(format, bytes);
+            if (meta.gif != null) {
+                checkPixels(meta.gif.canvasWidth(width), meta.gif.canvasHeight(height));
+            }
             RgbImage rgb;
             if (format == Format.JPEG) {
                 // Raw components (before any colour transform or ICC conversion the JDK would apply),
@@ -86,13 +89,17 @@ public final class ImageDecoder {
                 BufferedImage image = reader.read(0);
                 checkWarnings(format, warnings);
                 rgb = RasterToRgb.convert(image);
+                if (meta.gif != null) {
+                    rgb = RasterToRgb.onGifScreen(rgb, image.getColorModel(), meta.gif);
+                }
             }
             return Orientation.apply(rgb, meta.orientation);
         } catch (ImageDecodeException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
             // ImageIO reports malformed input as IIOException, and some readers as runtime exceptions.
-            throw ImageDecodeException.corrupt("the " + format + " image is corrupt or truncated: " + e.getMessage(), e);
+            String detail = e.getMessage() != null ? ": " + e.getMessage() : " (" + e.getClass().getSimpleName() + ")";
+            throw ImageDecodeException.corrupt("the " + format + " image is corrupt or truncated" + detail, e);
         } finally {
             reader.dispose();
         }

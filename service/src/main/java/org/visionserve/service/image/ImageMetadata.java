@@ -15,6 +15,24 @@ final class ImageMetadata {
     final boolean jfif;
     /** JPEG only: the frame header's component identifiers (1, 3 or 4 of them). */
     final int[] componentIds;
+    /** GIF only: where the first frame lies on the logical screen; null for other formats. */
+    GifLayout gif;
+
+    /**
+     * A GIF's logical screen and its first frame's position. Pillow returns the whole screen (grown
+     * to hold the frame) filled with palette index {@code fillIndex} (the frame's transparent index,
+     * else 0) under the frame; ImageIO returns the frame alone.
+     */
+    record GifLayout(int screenWidth, int screenHeight, int left, int top, int fillIndex) {
+
+        int canvasWidth(int frameWidth) {
+            return Math.max(screenWidth, left + frameWidth);
+        }
+
+        int canvasHeight(int frameHeight) {
+            return Math.max(screenHeight, top + frameHeight);
+        }
+    }
 
     private ImageMetadata(int orientation, int adobeTransform, boolean jfif, int[] componentIds) {
         this.orientation = orientation;
@@ -53,6 +71,7 @@ final class ImageMetadata {
                 case JPEG -> jpeg(b);
                 case PNG -> new ImageMetadata(png(b));
                 case WEBP -> new ImageMetadata(webp(b));
+                case GIF -> gif(b);
                 default -> new ImageMetadata(1);
             };
         } catch (IndexOutOfBoundsException e) {
@@ -107,6 +126,34 @@ final class ImageMetadata {
 
     private static boolean isStartOfFrame(int marker) {
         return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+    }
+
+    /** Header, global palette, then blocks up to the first image descriptor. */
+    private static ImageMetadata gif(byte[] b) {
+        ImageMetadata meta = new ImageMetadata(1);
+        int flags = b[10] & 0xff;
+        int i = 13 + ((flags & 0x80) != 0 ? 3 << ((flags & 7) + 1) : 0);
+        int transparent = -1;
+        while (i < b.length) {
+            int block = b[i] & 0xff;
+            if (block == 0x21) {
+                int j = i + 2;
+                if ((b[i + 1] & 0xff) == 0xf9 && (b[j] & 0xff) >= 4 && (b[j + 1] & 1) != 0) {
+                    transparent = b[j + 4] & 0xff;
+                }
+                while (b[j] != 0) {
+                    j += (b[j] & 0xff) + 1;
+                }
+                i = j + 1;
+            } else if (block == 0x2c) {
+                meta.gif = new GifLayout(u16(b, 6, true), u16(b, 8, true), u16(b, i + 1, true), u16(b, i + 3, true),
+                        Math.max(transparent, 0));
+                break;
+            } else {
+                break;
+            }
+        }
+        return meta;
     }
 
     /** PNG chunks: eXIf holds a TIFF structure (Pillow reads it before or after IDAT). */

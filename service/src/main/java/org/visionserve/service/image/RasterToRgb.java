@@ -113,6 +113,31 @@ final class RasterToRgb {
         }
     }
 
+    /** Places a GIF's first frame on its logical screen, as Pillow does (see {@link ImageMetadata.GifLayout}). */
+    static RgbImage onGifScreen(RgbImage frame, ColorModel cm, ImageMetadata.GifLayout gif) {
+        int w = gif.canvasWidth(frame.width());
+        int h = gif.canvasHeight(frame.height());
+        if (gif.left() == 0 && gif.top() == 0 && w == frame.width() && h == frame.height()) {
+            return frame;
+        }
+        int fill = gif.fillIndex();
+        byte[] rgb = {(byte) fill, (byte) fill, (byte) fill}; // beyond the palette: Pillow's grey ramp
+        if (cm instanceof IndexColorModel icm && fill < icm.getMapSize()) {
+            rgb = new byte[] {(byte) icm.getRed(fill), (byte) icm.getGreen(fill), (byte) icm.getBlue(fill)};
+        }
+        byte[] out = new byte[w * h * 3];
+        for (int i = 0; i < out.length; i += 3) {
+            out[i] = rgb[0];
+            out[i + 1] = rgb[1];
+            out[i + 2] = rgb[2];
+        }
+        for (int y = 0; y < frame.height(); y++) {
+            System.arraycopy(frame.pixels(), y * frame.width() * 3, out, ((gif.top() + y) * w + gif.left()) * 3,
+                    frame.width() * 3);
+        }
+        return new RgbImage(w, h, out);
+    }
+
     /**
      * A JPEG's raw components (as stored, upsampled) to RGB as libjpeg + Pillow produce it: gray
      * replicated; YCbCr through libjpeg's fixed-point tables (RGB-coded files copied); 4 channels:

@@ -385,6 +385,17 @@ class ImageDecoderTest {
     }
 
     @Test
+    void gifScreenIsCheckedAgainstThePixelLimit() {
+        // Pillow returns the whole logical screen, so a tiny frame on a huge screen is a bomb too.
+        assertEquals(1, decoder.decode(TestImages.gifTinyFrameOnScreen(1, 1), "image/gif").width());
+        RgbImage small = decoder.decode(TestImages.gifTinyFrameOnScreen(3, 2), "image/gif");
+        assertEquals(3, small.width());
+        assertEquals(2, small.height());
+        ImageDecodeException e = assertKind(Kind.TOO_LARGE, TestImages.gifTinyFrameOnScreen(65535, 65535), "image/gif");
+        assertEquals("visionserve.limits.max-image-pixels", e.limitKey());
+    }
+
+    @Test
     void bodyOverByteLimitIsRefused() {
         ImageDecoder small = new ImageDecoder(new ImageLimits(1000, 40_000_000));
         byte[] png = TestImages.encode(noise(64, 64, BufferedImage.TYPE_3BYTE_BGR, 9), "png");

@@ -165,6 +165,20 @@ final class TestImages {
         return o.toByteArray();
     }
 
+    /** A GIF with a 1x1 first frame on a logical screen of the given size (two-colour palette). */
+    static byte[] gifTinyFrameOnScreen(int screenWidth, int screenHeight) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.writeBytes("GIF89a".getBytes(StandardCharsets.ISO_8859_1));
+        u16(o, screenWidth, true);
+        u16(o, screenHeight, true);
+        o.writeBytes(new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, (byte) 255, (byte) 255, (byte) 255});
+        o.write(0x2c);
+        o.writeBytes(new byte[] {0, 0, 0, 0, 1, 0, 1, 0, 0}); // at (0, 0), 1x1, no local palette
+        // LZW, minimum code size 2: clear (4), index 1, end (5) in 3-bit codes
+        o.writeBytes(new byte[] {2, 2, 0x4c, 0x01, 0, 0x3b});
+        return o.toByteArray();
+    }
+
     /**
      * A lossless WebP (VP8L) of ARGB pixels in which each channel takes at most two values: no
      * transforms, no colour cache, "simple" prefix codes of one or two 8-bit symbols, so each
