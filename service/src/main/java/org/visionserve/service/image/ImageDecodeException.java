@@ -11,19 +11,24 @@ public class ImageDecodeException extends RuntimeException {
         UNSUPPORTED_MEDIA_TYPE,
         /** A supported format, but truncated or malformed. */
         CORRUPT,
-        /** Over a configured limit: see {@link #limit()} and {@link #limitKey()}. */
+        /** Over a configured limit: see {@link #limit()} and {@link #configKey()}. */
         TOO_LARGE
     }
 
     private final Kind kind;
     private final long limit;
-    private final String limitKey;
+    private final String configKey;
 
-    private ImageDecodeException(Kind kind, String message, long limit, String limitKey, Throwable cause) {
+    /** {@code limit} and {@code configKey} matter only for {@link Kind#TOO_LARGE}; pass -1 and null otherwise. */
+    public ImageDecodeException(Kind kind, String message, long limit, String configKey) {
+        this(kind, message, limit, configKey, null);
+    }
+
+    private ImageDecodeException(Kind kind, String message, long limit, String configKey, Throwable cause) {
         super(message, cause);
         this.kind = kind;
         this.limit = limit;
-        this.limitKey = limitKey;
+        this.configKey = configKey;
     }
 
     public static ImageDecodeException unsupported(String message) {
@@ -34,9 +39,9 @@ public class ImageDecodeException extends RuntimeException {
         return new ImageDecodeException(Kind.CORRUPT, message, -1, null, cause);
     }
 
-    /** @param limitKey the configuration property that sets {@code limit} */
-    public static ImageDecodeException tooLarge(String message, long limit, String limitKey) {
-        return new ImageDecodeException(Kind.TOO_LARGE, message, limit, limitKey, null);
+    /** @param configKey the configuration property that sets {@code limit} */
+    public static ImageDecodeException tooLarge(String message, long limit, String configKey) {
+        return new ImageDecodeException(Kind.TOO_LARGE, message, limit, configKey, null);
     }
 
     public Kind kind() {
@@ -49,7 +54,7 @@ public class ImageDecodeException extends RuntimeException {
     }
 
     /** The configuration key of {@link #limit()}, e.g. {@code visionserve.limits.max-image-pixels}; null unless TOO_LARGE. */
-    public String limitKey() {
-        return limitKey;
+    public String configKey() {
+        return configKey;
     }
 }

@@ -10,8 +10,11 @@ import org.visionserve.export.models.Preprocessing;
  */
 public final class ImagePreprocessor {
 
+    private ImagePreprocessor() {
+    }
+
     /** Resize the shorter side to {@code p.resizeShorterSide()} (Pillow bicubic), then centre crop {@code p.inputSize()}. */
-    public RgbImage resizeAndCrop(RgbImage image, Preprocessing p) {
+    public static RgbImage resizeAndCrop(RgbImage image, Preprocessing p) {
         if (!"bicubic".equals(p.interpolation()) || (p.cropMode() != null && !"center".equals(p.cropMode()))) {
             throw new IllegalArgumentException("only bicubic resize with centre crop is implemented, not "
                     + p.interpolation() + "/" + p.cropMode());
@@ -59,7 +62,7 @@ public final class ImagePreprocessor {
      * into {@code dst} at its position, advancing it by {@code 3 * size * size} (so a batch can be
      * filled image after image in one direct buffer).
      */
-    public void toTensor(RgbImage cropped, Preprocessing p, FloatBuffer dst) {
+    public static void toTensor(RgbImage cropped, Preprocessing p, FloatBuffer dst) {
         int size = p.inputSize();
         if (cropped.width() != size || cropped.height() != size) {
             throw new IllegalArgumentException("expected a " + size + "x" + size + " crop, got "
@@ -80,7 +83,7 @@ public final class ImagePreprocessor {
     }
 
     /** Resize, crop and normalise into a new CHW array. */
-    public float[] preprocess(RgbImage image, Preprocessing p) {
+    public static float[] preprocess(RgbImage image, Preprocessing p) {
         float[] out = new float[3 * p.inputSize() * p.inputSize()];
         toTensor(resizeAndCrop(image, p), p, FloatBuffer.wrap(out));
         return out;

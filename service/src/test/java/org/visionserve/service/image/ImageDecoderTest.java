@@ -380,7 +380,7 @@ class ImageDecoderTest {
         byte[] bomb = TestImages.pngHeaderOnly(100_000, 100_000);
         ImageDecodeException e = assertKind(Kind.TOO_LARGE, bomb, "image/png");
         assertEquals(LIMITS.maxPixels(), e.limit());
-        assertEquals("visionserve.limits.max-image-pixels", e.limitKey());
+        assertEquals("visionserve.limits.max-image-pixels", e.configKey());
         assertTrue(e.getMessage().contains("100000x100000"), e.getMessage());
     }
 
@@ -392,7 +392,7 @@ class ImageDecoderTest {
         assertEquals(3, small.width());
         assertEquals(2, small.height());
         ImageDecodeException e = assertKind(Kind.TOO_LARGE, TestImages.gifTinyFrameOnScreen(65535, 65535), "image/gif");
-        assertEquals("visionserve.limits.max-image-pixels", e.limitKey());
+        assertEquals("visionserve.limits.max-image-pixels", e.configKey());
     }
 
     @Test
@@ -402,7 +402,7 @@ class ImageDecoderTest {
         ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> small.decode(png, "image/png"));
         assertEquals(Kind.TOO_LARGE, e.kind());
         assertEquals(1000, e.limit());
-        assertEquals("visionserve.limits.max-image-bytes", e.limitKey());
+        assertEquals("visionserve.limits.max-image-bytes", e.configKey());
     }
 
     @Test

@@ -55,10 +55,9 @@ class ImagePreprocessorTest {
         RgbImage a = new RgbImage(2, 2, bytes(0, 255, 51, 255, 0, 102, 0, 0, 0, 255, 255, 255));
         RgbImage b = new RgbImage(2, 2, new byte[12]);
         FloatBuffer batch = FloatBuffer.allocate(2 * 12);
-        ImagePreprocessor pre = new ImagePreprocessor();
-        pre.toTensor(a, p, batch);
+        ImagePreprocessor.toTensor(a, p, batch);
         assertEquals(12, batch.position());
-        pre.toTensor(b, p, batch);
+        ImagePreprocessor.toTensor(b, p, batch);
         assertEquals(24, batch.position());
         float[] all = batch.array();
         // Channel R of a: pixels (0,0)=0, (1,0)=255, (0,1)=0, (1,1)=255 -> (v/255 - 0.5) / 0.5

@@ -49,8 +49,7 @@ class PreprocessGoldenTest {
         assertEquals(MANIFEST.get("image").get("width").asInt(), image.width());
         assertEquals(MANIFEST.get("image").get("height").asInt(), image.height());
 
-        ImagePreprocessor pre = new ImagePreprocessor();
-        RgbImage crop = pre.resizeAndCrop(image, p);
+        RgbImage crop = ImagePreprocessor.resizeAndCrop(image, p);
         byte[] refCrop = Files.readAllBytes(DIR.resolve(model + ".crop.u8"));
         assertEquals(refCrop.length, crop.pixels().length);
         int differing = 0;
@@ -65,7 +64,7 @@ class PreprocessGoldenTest {
         System.out.printf("%s crop %dx%d: %d of %d bytes differ, max diff %d, mean abs diff %.6f%n", model, size,
                 size, differing, refCrop.length, maxDiff, (double) sumDiff / refCrop.length);
 
-        float[] tensor = pre.preprocess(image, p);
+        float[] tensor = ImagePreprocessor.preprocess(image, p);
         float[] ref = readF32(DIR.resolve(model + ".f32"));
         assertEquals(ref.length, tensor.length);
         double sumAbs = 0;
