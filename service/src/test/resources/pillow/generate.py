@@ -56,6 +56,15 @@ save("q444.jpg", im, "JPEG 4:4:4", quality=90, subsampling=0)
 save("progressive.jpg", im, "progressive JPEG", quality=85, progressive=True)
 save("gray.jpg", im.convert("L"), "grayscale JPEG", quality=90)
 save("cmyk.jpg", im.convert("CMYK"), "CMYK JPEG with Adobe marker", quality=95)
+with open("q420.jpg", "rb") as f:
+    jpeg = f.read()
+with open("trailing.jpg", "wb") as f:  # bytes after EOI, as some cameras and editors leave
+    f.write(jpeg + b"\x00" * 64 + b"trailer")
+decoded("trailing.jpg", "JPEG with bytes after EOI")
+dqt = jpeg.index(b"\xff\xdb")
+with open("extraneous.jpg", "wb") as f:  # libjpeg warns "extraneous bytes before marker"; Pillow accepts
+    f.write(jpeg[:dqt] + b"\x00\x11\x22" + jpeg[dqt:])
+decoded("extraneous.jpg", "JPEG with extraneous bytes before a marker")
 exif[0x0112] = 6
 save("exif6.jpg", im, "JPEG, EXIF orientation 6", quality=90, exif=exif.tobytes())
 exif[0x0112] = 5
