@@ -88,6 +88,12 @@ save("lossless.webp", im, "WebP lossless", lossless=True)
 save("lossy.webp", im, "WebP lossy (VP8): not bit-exact", exact=False, quality=80)
 g16 = np.array(im.convert("L")).astype(np.uint16) * 3  # up to 765: Pillow clamps above 255
 save("g16.png", Image.fromarray(g16, "I;16"), "PNG 16-bit gray (Pillow mode I, clamped)")
+with open("g16.png", "rb") as f:
+    g16_png = f.read()
+trns = b"tRNS" + struct.pack(">H", 300)
+with open("g16_trns.png", "wb") as f:  # ImageIO adds an alpha band for tRNS; Pillow still opens mode "I"
+    f.write(g16_png[:33] + struct.pack(">I", 2) + trns + struct.pack(">I", zlib.crc32(trns)) + g16_png[33:])
+decoded("g16_trns.png", "PNG 16-bit gray with tRNS (Pillow mode I, clamped)")
 png16("rgb16.png", rng.integers(0, 65536, (9, 7, 3)), 2, "PNG 16-bit RGB")
 png16("rgba16.png", rng.integers(0, 65536, (9, 7, 4)), 6, "PNG 16-bit RGBA")
 png16("la16.png", rng.integers(0, 65536, (9, 7, 2)), 4, "PNG 16-bit gray+alpha")

@@ -88,7 +88,7 @@ public final class ImageDecoder {
             } else {
                 BufferedImage image = reader.read(0);
                 checkWarnings(format, warnings);
-                rgb = RasterToRgb.convert(image);
+                rgb = RasterToRgb.convert(image, meta.pillowModeI);
                 if (meta.gif != null) {
                     rgb = RasterToRgb.onGifScreen(rgb, image.getColorModel(), meta.gif);
                 }

@@ -15,6 +15,11 @@ final class ImageMetadata {
     final boolean jfif;
     /** JPEG only: the frame header's component identifiers (1, 3 or 4 of them). */
     final int[] componentIds;
+    /**
+     * PNG only: 16-bit grayscale without an alpha channel (colour type 0), which Pillow opens as
+     * mode "I" and converts to RGB by clamping, even when a tRNS chunk makes ImageIO add alpha.
+     */
+    boolean pillowModeI;
     /** GIF only: where the first frame lies on the logical screen; null for other formats. */
     GifLayout gif;
 
@@ -69,7 +74,12 @@ final class ImageMetadata {
         try {
             return switch (format) {
                 case JPEG -> jpeg(b);
-                case PNG -> new ImageMetadata(png(b));
+                case PNG -> {
+                    ImageMetadata meta = new ImageMetadata(png(b));
+                    // IHDR: bit depth at byte 24, colour type at 25.
+                    meta.pillowModeI = b.length > 25 && b[24] == 16 && b[25] == 0;
+                    yield meta;
+                }
                 case WEBP -> new ImageMetadata(webp(b));
                 case GIF -> gif(b);
                 default -> new ImageMetadata(1);

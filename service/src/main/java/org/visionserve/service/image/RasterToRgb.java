@@ -1,6 +1,5 @@
 package org.visionserve.service.image;
 
-import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.DataBuffer;
@@ -16,7 +15,8 @@ final class RasterToRgb {
     private RasterToRgb() {
     }
 
-    static RgbImage convert(BufferedImage image) {
+    /** @param clampGray16 16-bit gray is clamped to 0..255 (Pillow mode "I"), else its high byte is kept */
+    static RgbImage convert(BufferedImage image, boolean clampGray16) {
         ColorModel cm = image.getColorModel();
         Raster raster = image.getRaster();
         int w = raster.getWidth();
@@ -28,11 +28,10 @@ final class RasterToRgb {
         }
         int colors = cm.getNumColorComponents();
         int bands = raster.getNumBands();
-        int bits = cm.getComponentSize(0);
         // Per band, 0..max to 0..255.
         int[][] lut = new int[bands][];
         for (int b = 0; b < bands; b++) {
-            lut[b] = scaleTable(cm.getComponentSize(b), colors == 1 && !cm.hasAlpha());
+            lut[b] = scaleTable(cm.getComponentSize(b), clampGray16 && colors == 1 && b == 0);
         }
         int[] row = new int[w * bands];
         int o = 0;
@@ -52,10 +51,6 @@ final class RasterToRgb {
                     out[o++] = (byte) lut[1][row[i + 1]];
                     out[o++] = (byte) lut[2][row[i + 2]];
                 }
-            } else if (colors == 4 && cm.getColorSpace().getType() == ColorSpace.TYPE_CMYK && bits == 8) {
-                for (int x = 0, i = 0; x < w; x++, i += bands, o += 3) {
-                    cmykToRgb(row[i], row[i + 1], row[i + 2], row[i + 3], out, o);
-                }
             } else {
                 throw new IllegalArgumentException("unsupported colour model with " + colors + " components ("
                         + cm.getColorSpace().getType() + ")");
@@ -67,15 +62,15 @@ final class RasterToRgb {
     /**
      * Sample value to 8 bits. Pillow: 8 bits as is; fewer bits scaled by {@code v * 255 / max} (its
      * BMP 5/6-bit unpackers; PNG 2/4-bit gray comes as an IndexColorModel); 16 bits keep the high
-     * byte (RGB;16B, LA;16B), except plain 16-bit gray which Pillow opens as mode "I" and whose
+     * byte (RGB;16B, LA;16B), except 16-bit gray PNG which Pillow opens as mode "I" and whose
      * {@code convert("RGB")} clamps to 0..255.
      */
-    private static int[] scaleTable(int bits, boolean plainGray) {
+    private static int[] scaleTable(int bits, boolean clamp16) {
         int max = (1 << bits) - 1;
         int[] t = new int[max + 1];
         for (int v = 0; v <= max; v++) {
             if (bits == 16) {
-                t[v] = plainGray ? Math.min(v, 255) : v >> 8;
+                t[v] = clamp16 ? Math.min(v, 255) : v >> 8;
             } else if (bits > 8) {
                 t[v] = v >> (bits - 8);
             } else {
