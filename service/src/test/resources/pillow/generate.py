@@ -121,6 +121,65 @@ gif_by_hand("offset.gif", (8, 6), (2, 1, 4, 3), [1, 2, 3, 1] * 3, None, "GIF fra
 gif_by_hand("offset_t.gif", (8, 6), (2, 1, 4, 3), [1, 2, 3, 1] * 3, 2, "GIF, screen filled with the transparent index")
 gif_by_hand("overflow.gif", (4, 3), (2, 1, 4, 3), [1, 2, 3, 1] * 3, None, "GIF frame overflowing its screen")
 
+def png_chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+
+def png_by_hand(name, w, h, depth, color_type, interlace, raw, note):
+    with open(name, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color_type, 0, 0, interlace))
+                + png_chunk(b"IDAT", zlib.compress(raw)) + png_chunk(b"IEND", b""))
+    decoded(name, note)
+
+
+a = np.array(im)
+h, w = a.shape[:2]
+adam7 = b""
+for x0, y0, dx, dy in [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]:
+    adam7 += b"".join(b"\x00" + row.tobytes() for row in a[y0::dy, x0::dx])
+png_by_hand("adam7.png", w, h, 8, 2, 1, adam7, "PNG, Adam7 interlaced")
+g2 = np.array(im.convert("L")) >> 6
+png_by_hand("g2.png", w, h, 2, 0, 0, b"".join(b"\x00" + np.packbits(np.unpackbits(r.astype(np.uint8)[:, None], axis=1)[:, 6:]).tobytes()
+                                            for r in g2), "PNG 2-bit gray")
+
+
+def bmp_by_hand(name, bpp, rows, note, compression=0, masks=(), topdown=False, palette=b""):
+    data = b"".join(rows)
+    extra = b"".join(struct.pack("<I", m) for m in masks)
+    off = 14 + 40 + len(extra) + len(palette)
+    info = struct.pack("<IiiHHIIiiII", 40, w, -h if topdown else h, 1, bpp, compression, len(data), 2835, 2835,
+                       len(palette) // 4, 0)
+    with open(name, "wb") as f:
+        f.write(b"BM" + struct.pack("<IHHI", off + len(data), 0, 0, off) + info + extra + palette + data)
+    decoded(name, note)
+
+
+def pad4(b):
+    return b + b"\x00" * (-len(b) % 4)
+
+
+r, g, b = (a[..., c].astype(int) for c in range(3))
+bottom_up = range(h - 1, -1, -1)
+p565 = (r >> 3) << 11 | (g >> 2) << 5 | b >> 3
+bmp_by_hand("b565.bmp", 16, [pad4(p565[y].astype("<u2").tobytes()) for y in bottom_up], "BMP 16-bit 5-6-5 bitfields",
+            compression=3, masks=(0xF800, 0x07E0, 0x001F))
+p555 = (r >> 3) << 10 | (g >> 3) << 5 | b >> 3
+bmp_by_hand("b555.bmp", 16, [pad4(p555[y].astype("<u2").tobytes()) for y in bottom_up], "BMP 16-bit 5-5-5")
+bmp_by_hand("topdown.bmp", 24, [pad4(a[y][:, [2, 1, 0]].tobytes()) for y in range(h)], "BMP 24-bit top-down", topdown=True)
+gray16 = np.array(im.convert("L")) >> 4
+rle = []
+for y in bottom_up:
+    out, x = b"", 0
+    while x < w:
+        n = 1
+        while x + n < w and gray16[y][x + n] == gray16[y][x]:
+            n += 1
+        out, x = out + bytes([n, gray16[y][x]]), x + n
+    rle.append(out + b"\x00\x00")
+rle[-1] = rle[-1][:-2] + b"\x00\x01"  # end of bitmap
+bmp_by_hand("rle8.bmp", 8, rle, "BMP RLE8, 16-grey palette", compression=1,
+            palette=b"".join(bytes([v * 17] * 3 + [0]) for v in range(16)))
+
 noise = Image.fromarray(rng.integers(0, 256, (23, 31, 3), dtype=np.uint8))
 with open("noise.rgb", "wb") as f:
     f.write(noise.tobytes())
