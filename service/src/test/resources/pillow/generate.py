@@ -69,6 +69,10 @@ exif[0x0112] = 6
 save("exif6.jpg", im, "JPEG, EXIF orientation 6", quality=90, exif=exif.tobytes())
 exif[0x0112] = 5
 save("exif5.png", im, "PNG with eXIf, orientation 5", exif=exif.tobytes())
+small = im.crop((10, 5, 23, 12))  # 13x7
+for o in range(1, 9):
+    exif[0x0112] = o
+    save("orientation%d.png" % o, small, "PNG, EXIF orientation %d" % o, exif=exif.tobytes())
 save("rgb.png", im, "PNG RGB")
 rgba = np.array(im.convert("RGBA"))
 rgba[..., 3] = rng.integers(0, 256, rgba.shape[:2])
