@@ -82,6 +82,10 @@ public final class ImageDecoder {
             int height = reader.getHeight(0);
             checkPixels(width, height);
             ImageMetadata meta = ImageMetadata.of(format, bytes);
+            if (meta.truncated) {
+                throw ImageDecodeException.corrupt("the " + format + " image is truncated: its header declares more"
+                        + " data than the " + bytes.length + " bytes received", null);
+            }
             if (meta.gif != null) {
                 checkPixels(meta.gif.canvasWidth(width), meta.gif.canvasHeight(height));
             }

@@ -20,6 +20,11 @@ final class ImageMetadata {
      * mode "I" and converts to RGB by clamping, even when a tRNS chunk makes ImageIO add alpha.
      */
     boolean pillowModeI;
+    /**
+     * WebP only: the RIFF container declares more bytes than there are. TwelveMonkeys' lossless
+     * decoder reads past the end as zeros and returns an image; libwebp (PIL) refuses the file.
+     */
+    boolean truncated;
     /** GIF only: where the first frame lies on the logical screen; null for other formats. */
     GifLayout gif;
 
@@ -80,7 +85,7 @@ final class ImageMetadata {
                     meta.pillowModeI = b.length > 25 && b[24] == 16 && b[25] == 0;
                     yield meta;
                 }
-                case WEBP -> new ImageMetadata(webp(b));
+                case WEBP -> webp(b);
                 case GIF -> gif(b);
                 default -> new ImageMetadata(1);
             };
@@ -185,20 +190,26 @@ final class ImageMetadata {
         return 1;
     }
 
-    /** RIFF chunks after "RIFF....WEBP": the EXIF chunk. */
-    private static int webp(byte[] b) {
+    /** RIFF chunks after "RIFF....WEBP": the EXIF chunk, and whether every declared byte is there. */
+    private static ImageMetadata webp(byte[] b) {
+        long end = 8 + u32le(b, 4);
+        boolean truncated = end > b.length;
+        int orientation = 1;
         int i = 12;
-        while (i + 8 <= b.length) {
+        while (i + 8 <= Math.min(end, b.length)) {
             long len = u32le(b, i + 4);
             if (len > b.length - i - 8) {
+                truncated = true;
                 break;
             }
             if (startsWith(b, i, "EXIF")) {
-                return exifBlock(b, i + 8, (int) len);
+                orientation = exifBlock(b, i + 8, (int) len);
             }
             i += 8 + (int) ((len + 1) & ~1L);
         }
-        return 1;
+        ImageMetadata meta = new ImageMetadata(orientation);
+        meta.truncated = truncated;
+        return meta;
     }
 
     /** An EXIF block, with or without the "Exif\0\0" prefix JPEG uses. */

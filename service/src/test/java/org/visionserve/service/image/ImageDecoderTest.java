@@ -385,6 +385,25 @@ class ImageDecoderTest {
     }
 
     @Test
+    void declaredHugeWebpIsRefusedBeforeDecoding() {
+        ImageDecodeException e = assertKind(Kind.TOO_LARGE, TestImages.webpHeaderOnly(16384, 16384), "image/webp");
+        assertTrue(e.getMessage().contains("16384x16384"), e.getMessage());
+    }
+
+    @Test
+    void truncatedWebpIsCorrupt() {
+        int[] argb = new int[32 * 32];
+        for (int i = 0; i < argb.length; i++) {
+            argb[i] = i % 3 == 0 ? 0xff10_2030 : 0xffc8_80f0;
+        }
+        byte[] webp = TestImages.webpLossless(32, 32, argb);
+        assertEquals(32, decoder.decode(webp, "image/webp").width());
+        // TwelveMonkeys' lossless decoder would read the missing bytes as zeros; libwebp refuses.
+        assertKind(Kind.CORRUPT, Arrays.copyOf(webp, webp.length / 2), "image/webp");
+        assertKind(Kind.CORRUPT, Arrays.copyOf(webp, webp.length - 1), "image/webp");
+    }
+
+    @Test
     void gifScreenIsCheckedAgainstThePixelLimit() {
         // Pillow returns the whole logical screen, so a tiny frame on a huge screen is a bomb too.
         assertEquals(1, decoder.decode(TestImages.gifTinyFrameOnScreen(1, 1), "image/gif").width());

@@ -222,6 +222,20 @@ final class TestImages {
         return riffWebp(new byte[][] {riffChunk("VP8L", chunk.toByteArray())});
     }
 
+    /** A lossless WebP whose header declares width x height but which carries no image data. */
+    static byte[] webpHeaderOnly(int width, int height) {
+        Bits bits = new Bits();
+        bits.put(width - 1, 14);
+        bits.put(height - 1, 14);
+        bits.put(0, 1);
+        bits.put(0, 3);
+        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
+        chunk.write(0x2f);
+        chunk.writeBytes(bits.bytes());
+        chunk.writeBytes(new byte[16]);
+        return riffWebp(new byte[][] {riffChunk("VP8L", chunk.toByteArray())});
+    }
+
     private static void simpleCode(Bits bits, int[] symbols) {
         bits.put(1, 1); // simple code
         bits.put(symbols.length - 1, 1);
