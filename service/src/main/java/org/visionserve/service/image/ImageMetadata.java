@@ -1,9 +1,10 @@
 package org.visionserve.service.image;
 
 /**
- * The few header facts the decoder needs, read from the container bytes directly: the EXIF
- * orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk) and, for JPEG, the markers and component ids
- * from which libjpeg decides the colour space of the stored components.
+ * The header facts where ImageIO and Pillow part ways, read from the container bytes directly:
+ * the EXIF orientation (JPEG APP1, PNG eXIf, WebP EXIF chunk); for JPEG the markers and component
+ * ids from which libjpeg decides the colour space; for PNG whether Pillow opens it as mode "I";
+ * for GIF the logical screen; for WebP whether the container is complete.
  */
 final class ImageMetadata {
 

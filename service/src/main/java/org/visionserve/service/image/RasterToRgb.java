@@ -66,6 +66,10 @@ final class RasterToRgb {
      * {@code convert("RGB")} clamps to 0..255.
      */
     private static int[] scaleTable(int bits, boolean clamp16) {
+        if (bits < 1 || bits > 16) {
+            // e.g. BMP bit fields wider than 16 bits, which Pillow does not read either
+            throw new IllegalArgumentException("unsupported sample size of " + bits + " bits");
+        }
         int max = (1 << bits) - 1;
         int[] t = new int[max + 1];
         for (int v = 0; v <= max; v++) {

@@ -280,6 +280,63 @@ class ImageDecoderTest {
         assertArrayEquals(rgbOf(jdk), decoder.decode(jpeg, "image/jpeg").pixels());
     }
 
+    /**
+     * libjpeg's (and so PIL's) rules for 3 components: RGB-coded when an Adobe marker says transform
+     * 0, or, with no JFIF/Adobe marker, when the component ids are 'R','G','B'; YCbCr otherwise.
+     */
+    @Test
+    void rgbCodedJpegFollowsLibjpegsRules() throws Exception {
+        BufferedImage src = noise(32, 16, BufferedImage.TYPE_3BYTE_BGR, 11);
+        ImageWriter writer = TestImages.jdkJpegWriter();
+        IIOMetadata md = writer.getDefaultImageMetadata(new ImageTypeSpecifier(src), writer.getDefaultWriteParam());
+        writer.dispose();
+        String format = "javax_imageio_jpeg_image_1.0";
+        IIOMetadataNode root = (IIOMetadataNode) md.getAsTree(format);
+        IIOMetadataNode jfif = (IIOMetadataNode) root.getElementsByTagName("app0JFIF").item(0);
+        jfif.getParentNode().removeChild(jfif);
+        IIOMetadataNode adobe = new IIOMetadataNode("app14Adobe");
+        adobe.setAttribute("transform", "0");
+        IIOMetadataNode markers = (IIOMetadataNode) root.getElementsByTagName("markerSequence").item(0);
+        markers.insertBefore(adobe, markers.getFirstChild());
+        md.setFromTree(format, root);
+        byte[] adobeRgb = TestImages.jpeg(src, md);
+        assertEquals(0xee, adobeRgb[3] & 0xff, "Adobe marker first");
+
+        RgbImage rgb = decoder.decode(adobeRgb, "image/jpeg");
+        // The JDK also reads Adobe transform 0 as RGB; without an ICC profile its samples are the same.
+        BufferedImage jdk = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(adobeRgb));
+        assertArrayEquals(rgbOf(jdk), rgb.pixels());
+
+        // Without the Adobe marker, component ids 1, 2, 3 mean YCbCr and 'R', 'G', 'B' mean RGB.
+        int adobeLength = ((adobeRgb[4] & 0xff) << 8 | (adobeRgb[5] & 0xff)) + 2;
+        byte[] unmarked = new byte[adobeRgb.length - adobeLength];
+        System.arraycopy(adobeRgb, 0, unmarked, 0, 2);
+        System.arraycopy(adobeRgb, 2 + adobeLength, unmarked, 2, unmarked.length - 2);
+        assertTrue(!Arrays.equals(rgb.pixels(), decoder.decode(unmarked, null).pixels()), "ids 1,2,3: YCbCr");
+        assertArrayEquals(rgb.pixels(), decoder.decode(withComponentIds(unmarked, "RGB"), null).pixels());
+    }
+
+    /** Rewrites the component ids in the frame and scan headers. */
+    private static byte[] withComponentIds(byte[] jpeg, String ids) {
+        byte[] b = jpeg.clone();
+        for (int i = 2; i < b.length; ) {
+            int marker = b[i + 1] & 0xff;
+            int len = (b[i + 2] & 0xff) << 8 | (b[i + 3] & 0xff);
+            if (marker == 0xc0) {
+                for (int c = 0; c < 3; c++) {
+                    b[i + 10 + 3 * c] = (byte) ids.charAt(c);
+                }
+            } else if (marker == 0xda) {
+                for (int c = 0; c < 3; c++) {
+                    b[i + 5 + 2 * c] = (byte) ids.charAt(c);
+                }
+                break;
+            }
+            i += 2 + len;
+        }
+        return b;
+    }
+
     @Test
     void iccProfileAndGammaAreIgnored() {
         BufferedImage src = noise(48, 32, BufferedImage.TYPE_3BYTE_BGR, 3);
