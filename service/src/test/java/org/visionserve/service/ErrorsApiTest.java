@@ -34,13 +34,26 @@ class ErrorsApiTest extends ServiceTestBase {
 
     @Test
     void unsupportedImageFormat415() {
-        Http.Response r = http.post(ATTO + "/classify", "image/x-unknown", Images.chelseaPng());
+        byte[] tiff = new byte[512];
+        System.arraycopy(new byte[] {'I', 'I', 42, 0, 8, 0, 0, 0}, 0, tiff, 0, 8);
+        Http.Response r = http.post(ATTO + "/classify", "image/tiff", tiff);
         assertProblem(r, 415, "unsupported-media-type");
     }
 
     @Test
+    void textUploadedAsAnImageIs415() {
+        assertProblem(http.post(ATTO + "/classify", "image/jpeg", "not an image at all".getBytes()), 415,
+                "unsupported-media-type");
+    }
+
+    @Test
     void corruptImage422() {
-        Http.Response r = http.post(ATTO + "/classify", "image/jpeg", "definitely not a jpeg".getBytes());
+        byte[] jpeg = Images.chelseaJpeg();
+        byte[] broken = jpeg.clone();
+        for (int i = 600; i < broken.length - 2; i++) { // keep the headers, scramble the entropy-coded data
+            broken[i] = (byte) (i * 31);
+        }
+        Http.Response r = http.post(ATTO + "/classify", "image/jpeg", broken);
         assertProblem(r, 422, "corrupt-image");
         assertThat(r.json().get("image").asInt()).isZero();
     }

@@ -69,7 +69,8 @@ public class ModelController {
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(summary = "Classify one image",
             description = "Send the image either as multipart/form-data (part 'file') or as the raw body with its "
-                    + "image content type. JPEG, PNG, BMP or GIF (first frame). Returns the top_k classes with softmax "
+                    + "image content type (or application/octet-stream: the format is read from the data). JPEG, PNG, BMP, "
+                    + "GIF (first frame) or WebP. Returns the top_k classes with softmax "
                     + "probabilities, the device and the time of each stage in milliseconds.",
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(type = "object",
@@ -78,7 +79,9 @@ public class ModelController {
                     @Content(mediaType = "image/jpeg", schema = @Schema(type = "string", format = "binary")),
                     @Content(mediaType = "image/png", schema = @Schema(type = "string", format = "binary")),
                     @Content(mediaType = "image/bmp", schema = @Schema(type = "string", format = "binary")),
-                    @Content(mediaType = "image/gif", schema = @Schema(type = "string", format = "binary"))}))
+                    @Content(mediaType = "image/gif", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "image/webp", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))}))
     @ClassifyResponses
     public ClassificationResult classifyMultipart(
             @PathVariable @Parameter(example = "inception_next_tiny") String id,
@@ -89,7 +92,7 @@ public class ModelController {
         return classifier.classify(id, List.of(input(file)), k);
     }
 
-    @PostMapping(path = "/{id}/classify", consumes = "image/*", produces = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping(path = "/{id}/classify", consumes = {"image/*", MediaType.APPLICATION_OCTET_STREAM_VALUE}, produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
     public ClassificationResult classifyRaw(
             @PathVariable @Parameter(example = "inception_next_tiny") String id,
