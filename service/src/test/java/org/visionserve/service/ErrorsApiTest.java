@@ -111,6 +111,16 @@ class ErrorsApiTest extends ServiceTestBase {
         assertThat(r.json().get("limit").asInt()).isEqualTo(4);
     }
 
+    /** Past Tomcat's part count the container refuses the request; the answer is the same kind of 413. */
+    @Test
+    void tooManyPartsForTheContainer413() {
+        Http.Part part = new Http.Part("files", "g.png", "image/png", Images.gradientPng(16, 16));
+        Http.Response r = http.multipart(ATTO + "/classify-batch", Collections.nCopies(9, part));
+        assertProblem(r, 413, "too-many-images");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-batch-images");
+        assertThat(r.json().get("detail").asString()).contains("server.tomcat.max-part-count");
+    }
+
     @Test
     void topKOutOfRange400() {
         for (String k : List.of("0", "11", "-3")) {

@@ -25,7 +25,8 @@ import org.visionserve.service.runtime.ModelRepository;
         "visionserve.limits.max-batch-images=4",
         "visionserve.limits.max-request-bytes=3MB",
         "visionserve.limits.max-top-k=10",
-        "visionserve.runtime.intra-op-threads=2"})
+        "visionserve.runtime.intra-op-threads=2",
+        "server.tomcat.max-part-count=8"})
 public abstract class ServiceTestBase {
 
     @LocalServerPort

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -40,10 +41,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private final long maxImageBytes;
     private final long maxRequestBytes;
+    private final int maxBatchImages;
+    private final int maxParts;
 
-    public ProblemHandler(VisionServeProperties props) {
+    public ProblemHandler(VisionServeProperties props, @Value("${server.tomcat.max-part-count:-1}") int maxParts) {
         this.maxImageBytes = props.limits().maxImageBytes().toBytes();
         this.maxRequestBytes = props.limits().maxRequestBytes().toBytes();
+        this.maxBatchImages = props.limits().maxBatchImages();
+        this.maxParts = maxParts;
     }
 
     @ExceptionHandler
@@ -126,16 +131,29 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 "the request failed on the server; the log has the details"), req);
     }
 
-    /** The servlet container's multipart limits, derived from ours in application.yaml. */
+    /**
+     * The servlet container's multipart limits (sizes derived from ours in application.yaml, and
+     * the part count); Spring reports all of them as this one exception, so the cause tells which.
+     */
     @Override
     protected ResponseEntity<Object> handleMaxUploadSizeExceededException(MaxUploadSizeExceededException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest req) {
-        boolean perFile = e.getCause() != null && e.getMostSpecificCause().getClass().getSimpleName().startsWith("FileSize");
-        ProblemDetail p = perFile
-                ? tooLarge("payload-too-large", "Payload too large", "an uploaded image exceeds the limit of "
-                + maxImageBytes + " bytes (visionserve.limits.max-image-bytes)", maxImageBytes, "visionserve.limits.max-image-bytes")
-                : tooLarge("payload-too-large", "Payload too large", "the request exceeds the limit of "
-                + maxRequestBytes + " bytes (visionserve.limits.max-request-bytes)", maxRequestBytes, "visionserve.limits.max-request-bytes");
+        String cause = e.getMostSpecificCause().getClass().getSimpleName();
+        ProblemDetail p;
+        if (cause.startsWith("FileCount")) {
+            p = tooLarge("too-many-images", "Too many images", "the request has more than " + maxParts
+                    + " parts (server.tomcat.max-part-count); at most " + maxBatchImages
+                    + " images are served per request (" + TooManyImagesException.CONFIG_KEY + ")",
+                    maxBatchImages, TooManyImagesException.CONFIG_KEY);
+        } else if (cause.startsWith("FileSize")) {
+            p = tooLarge("payload-too-large", "Payload too large", "an uploaded image exceeds the limit of "
+                    + maxImageBytes + " bytes (visionserve.limits.max-image-bytes)", maxImageBytes,
+                    "visionserve.limits.max-image-bytes");
+        } else {
+            p = tooLarge("payload-too-large", "Payload too large", "the request exceeds the limit of "
+                    + maxRequestBytes + " bytes (visionserve.limits.max-request-bytes)", maxRequestBytes,
+                    "visionserve.limits.max-request-bytes");
+        }
         return respond(p, req);
     }
 
