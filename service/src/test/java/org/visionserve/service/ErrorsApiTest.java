@@ -132,6 +132,13 @@ class ErrorsApiTest extends ServiceTestBase {
     }
 
     @Test
+    void malformedMultipart400() {
+        Http.Response r = http.post(ATTO + "/classify", "multipart/form-data; boundary=xyz",
+                "--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nno closing boundary".getBytes());
+        assertProblem(r, 400, "bad-multipart");
+    }
+
+    @Test
     void missingFilePart400() {
         Http.Response r = http.multipart(ATTO + "/classify",
                 List.of(new Http.Part("image", "g.png", "image/png", Images.gradientPng(64, 64))));

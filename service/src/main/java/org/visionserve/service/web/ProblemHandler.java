@@ -16,6 +16,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.RequestAttributes;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.visionserve.service.classification.ImageRejectedException;
 import org.visionserve.service.classification.InvalidParameterException;
@@ -112,6 +113,16 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "model-busy", "Model at capacity", e.getMessage());
         p.setProperty("queueCapacity", e.queueCapacity());
         return respond(p, retryAfter(1), req);
+    }
+
+    /** A multipart body the container cannot parse (size limits are handled below). */
+    @ExceptionHandler
+    ResponseEntity<Object> badMultipart(MultipartException e, WebRequest req) {
+        if (e instanceof MaxUploadSizeExceededException m) {
+            return handleMaxUploadSizeExceededException(m, new HttpHeaders(), HttpStatus.CONTENT_TOO_LARGE, req);
+        }
+        return respond(problem(HttpStatus.BAD_REQUEST, "bad-multipart", "Malformed multipart request",
+                "the multipart body could not be parsed: " + e.getMostSpecificCause().getMessage()), req);
     }
 
     @ExceptionHandler
