@@ -36,6 +36,7 @@ class ModelRepositoryTest {
 
     static ModelRepository repository;
     static PrometheusMeterRegistry registry;
+    static VisionServeProperties props;
 
     @BeforeAll
     static void load() throws Exception {
@@ -52,7 +53,7 @@ class ModelRepositoryTest {
                 "cuda_or_cpu", new ModelSettings(null, Device.CUDA, CudaFallback.CPU, null, null, null, null),
                 "cuda_only", new ModelSettings(null, Device.CUDA, CudaFallback.FAIL, null, null, null, null),
                 "switched_off", new ModelSettings(false, null, null, null, null, null, null)));
-        var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
+        props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         repository = new ModelRepository(props, new ServiceMetrics(registry));
@@ -78,6 +79,14 @@ class ModelRepositoryTest {
                 .hasMessageContaining("failed to load");
         assertThat(repository.get(TestModels.ATTO).status()).isEqualTo(ModelStatus.READY);
         assertThat(repository.get(TestModels.ATTO).device()).isEqualTo(Device.CPU);
+    }
+
+    @Test
+    void readinessIsDownUntilTheRepositoryIsLoaded() {
+        ModelRepository notStarted = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+        Health health = new ModelsHealthIndicator(notStarted).health();
+        assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+        assertThat(health.getDetails().get("loading")).isEqualTo(true);
     }
 
     @Test
