@@ -74,28 +74,32 @@ public class ClassificationService {
         Preprocessing prep = meta.preprocessing();
         long t0 = System.nanoTime();
 
-        List<RgbImage> decoded = new ArrayList<>(images.size());
-        for (int i = 0; i < images.size(); i++) {
-            ImageInput in = images.get(i);
-            try {
-                decoded.add(decoder.decode(in.bytes(), in.contentType()));
-            } catch (ImageDecodeException e) {
-                throw new ImageRejectedException(i, in.name(), e);
-            }
-        }
-        long t1 = System.nanoTime();
-
+        // One image at a time, decoded then preprocessed into its slot of the batch tensor, so at most
+        // one full-size image is held per request (a batch of large images would otherwise pile up).
         int size = prep.inputSize();
         long[] shape = {images.size(), 3, size, size};
-        FloatBuffer batch = buffers.take(images.size(), 3 * size * size);
+        int[][] dims = new int[images.size()][];
+        long decodeNanos = 0;
+        long preprocessNanos = 0;
         ModelRunner.Timed<ModelRunner.Output> run;
-        long t2;
+        FloatBuffer batch = buffers.take(images.size(), 3 * size * size);
         try {
-            for (RgbImage image : decoded) {
+            for (int i = 0; i < images.size(); i++) {
+                ImageInput in = images.get(i);
+                long d0 = System.nanoTime();
+                RgbImage image;
+                try {
+                    image = decoder.decode(in.bytes(), in.contentType());
+                } catch (ImageDecodeException e) {
+                    throw new ImageRejectedException(i, in.name(), e);
+                }
+                long d1 = System.nanoTime();
+                dims[i] = new int[] {image.width(), image.height()};
                 ImagePreprocessor.toTensor(ImagePreprocessor.resizeAndCrop(image, prep), prep, batch);
+                decodeNanos += d1 - d0;
+                preprocessNanos += System.nanoTime() - d1;
             }
             batch.rewind();
-            t2 = System.nanoTime();
             run = model.runner().infer(batch, shape);
         } finally {
             buffers.give(batch, images.size()); // the tensor over it is closed by now
@@ -109,20 +113,19 @@ public class ClassificationService {
         List<ImageResult> results = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             List<Prediction> top = TopK.softmaxTopK(logits, i * classes, classes, k, labels);
-            RgbImage img = decoded.get(i);
-            results.add(new ImageResult(images.get(i).name(), img.width(), img.height(), top));
+            results.add(new ImageResult(images.get(i).name(), dims[i][0], dims[i][1], top));
         }
         long t4 = System.nanoTime();
 
         long queue = run.queueNanos();
         long inference = run.runNanos();
-        metrics.recordStage(modelId, device, Stage.DECODE, t1 - t0);
-        metrics.recordStage(modelId, device, Stage.PREPROCESS, t2 - t1);
+        metrics.recordStage(modelId, device, Stage.DECODE, decodeNanos);
+        metrics.recordStage(modelId, device, Stage.PREPROCESS, preprocessNanos);
         metrics.recordStage(modelId, device, Stage.QUEUE, queue);
         metrics.recordStage(modelId, device, Stage.INFERENCE, inference);
         metrics.recordStage(modelId, device, Stage.POSTPROCESS, t4 - t3);
         metrics.recordStage(modelId, device, Stage.TOTAL, t4 - t0);
-        StageTimings timings = new StageTimings(ms(t1 - t0), ms(t2 - t1), ms(queue), ms(inference), ms(t4 - t3),
+        StageTimings timings = new StageTimings(ms(decodeNanos), ms(preprocessNanos), ms(queue), ms(inference), ms(t4 - t3),
                 ms(t4 - t0));
         String weights = meta.weights() == null ? "unknown" : meta.weights().source();
         return new ClassificationResult(modelId, device, weights, results, timings);
