@@ -33,6 +33,7 @@ import org.visionserve.export.models.ModelRegistry;
 import org.visionserve.export.models.Preprocessing;
 import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.Images;
+import org.visionserve.service.TestModels;
 import org.visionserve.service.VisionServeApplication;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.image.ImageDecoder;
@@ -66,6 +67,7 @@ public final class LatencyBenchmark {
         int block = 5;
 
         Path dir = Files.createTempDirectory("visionserve-bench");
+        TestModels.deleteOnExit(dir);
         ModelMetadata meta;
         try (SeededWeights w = new SeededWeights(0)) {
             meta = ModelExporter.export(ModelRegistry.get(model), w, dir, (k, n) -> { });
