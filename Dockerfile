@@ -65,7 +65,7 @@ COPY service/pom.xml service/
 RUN ./mvnw -B -ntp -q -pl service -am dependency:go-offline
 COPY model-export/src model-export/src
 COPY service/src service/src
-RUN ./mvnw -B -ntp -q -o -pl service -am -DskipTests package
+RUN ./mvnw -B -ntp -q -pl service -am -DskipTests package
 
 FROM layout-tools AS layout-build
 COPY --from=build /src/service/target/service-0.1.0-SNAPSHOT.jar /tmp/service.jar
