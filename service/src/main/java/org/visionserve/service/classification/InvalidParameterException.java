@@ -1,0 +1,16 @@
+package org.visionserve.service.classification;
+
+/** A request parameter outside its allowed range. */
+public class InvalidParameterException extends RuntimeException {
+
+    private final String parameter;
+
+    public InvalidParameterException(String parameter, String message) {
+        super(message);
+        this.parameter = parameter;
+    }
+
+    public String parameter() {
+        return parameter;
+    }
+}

@@ -1,0 +1,93 @@
+package org.visionserve.service.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Everything under {@code visionserve.*}. Per-model settings fall back to the model-wide defaults
+ * ({@code visionserve.models.device}, ...); see {@link #settingsFor(String)}.
+ */
+@ConfigurationProperties("visionserve")
+public record VisionServeProperties(@DefaultValue Models models, @DefaultValue Runtime runtime,
+                                    @DefaultValue Limits limits) {
+
+    /** Where the CUDA provider may be used. */
+    public enum Device { CPU, CUDA }
+
+    /** What to do when CUDA was asked for and cannot be bound. */
+    public enum CudaFallback { CPU, FAIL }
+
+    /**
+     * @param dir            the model repository: one sub-directory per model with model.onnx and model.json
+     * @param defaults       the models exported with seeded demo weights when the repository has none of them
+     * @param exportDefaults whether that first-run export happens at all
+     * @param settings       per model id: overrides of the defaults below
+     */
+    public record Models(@DefaultValue("./models") Path dir,
+                         @DefaultValue("inception_next_tiny") List<String> defaults,
+                         @DefaultValue("true") boolean exportDefaults,
+                         @DefaultValue("cpu") Device device,
+                         @DefaultValue("cpu") CudaFallback cudaFallback,
+                         @DefaultValue("1") int concurrency,
+                         @DefaultValue("64") int queueCapacity,
+                         Map<String, ModelSettings> settings) {
+
+        public Models {
+            settings = settings == null ? Map.of() : Map.copyOf(settings);
+        }
+    }
+
+    /** Overrides for one model; a null field takes the model-wide default. */
+    public record ModelSettings(Boolean enabled, Device device, CudaFallback cudaFallback, Integer concurrency,
+                                Integer queueCapacity, Integer intraOpThreads, Integer interOpThreads) {
+    }
+
+    /**
+     * ONNX Runtime options. {@code intraOpThreads} 0 means one per available processor divided among
+     * a model's concurrent runs (at least 1), so parallel runs do not oversubscribe the host.
+     */
+    public record Runtime(@DefaultValue("0") int intraOpThreads, @DefaultValue("1") int interOpThreads,
+                          @DefaultValue("0") int cudaDeviceId) {
+    }
+
+    /**
+     * Request limits. Multipart limits of the servlet container are derived from these in
+     * application.yaml, so Tomcat refuses the same sizes (with the same problem response).
+     */
+    public record Limits(@DefaultValue("20MB") DataSize maxImageBytes,
+                         @DefaultValue("40000000") long maxImagePixels,
+                         @DefaultValue("16") int maxBatchImages,
+                         @DefaultValue("64MB") DataSize maxRequestBytes,
+                         @DefaultValue("5") int defaultTopK,
+                         @DefaultValue("100") int maxTopK) {
+    }
+
+    /** The effective settings of one model. */
+    public record EffectiveSettings(boolean enabled, Device device, CudaFallback cudaFallback, int concurrency,
+                                    int queueCapacity, int intraOpThreads, int interOpThreads, int cudaDeviceId) {
+    }
+
+    public EffectiveSettings settingsFor(String modelId) {
+        ModelSettings s = models.settings().get(modelId);
+        if (s == null) {
+            s = new ModelSettings(null, null, null, null, null, null, null);
+        }
+        int concurrency = Math.max(1, or(s.concurrency(), models.concurrency()));
+        int intra = or(s.intraOpThreads(), runtime.intraOpThreads());
+        if (intra <= 0) {
+            intra = Math.max(1, java.lang.Runtime.getRuntime().availableProcessors() / concurrency);
+        }
+        return new EffectiveSettings(or(s.enabled(), true), or(s.device(), models.device()),
+                or(s.cudaFallback(), models.cudaFallback()), concurrency,
+                Math.max(0, or(s.queueCapacity(), models.queueCapacity())), intra,
+                Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId());
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

@@ -1,0 +1,159 @@
+package org.visionserve.service.image;
+
+/**
+ * Pillow's {@code Image.resize(size, BICUBIC)} on 8-bit RGB, bit for bit (Pillow's
+ * {@code libImaging/Resample.c}; spec: classification.md, "Preprocessing (eval)").
+ *
+ * <p>Two separable passes, horizontal first, with a uint8 intermediate image; a pass is skipped
+ * when its dimension does not change. When downscaling the cubic kernel is stretched by the scale
+ * factor (antialiasing). Weights are computed in double, normalised per output sample, then fixed
+ * point with 22 fractional bits, so the inner loops are integer multiply-adds.
+ */
+public final class PillowResize {
+
+    private static final int PRECISION_BITS = 32 - 8 - 2;
+    private static final int HALF = 1 << (PRECISION_BITS - 1);
+    private static final double BICUBIC_SUPPORT = 2.0;
+    private static final double A = -0.5;
+
+    private PillowResize() {
+    }
+
+    public static RgbImage resize(RgbImage src, int width, int height) {
+        if (width <= 0 || height <= 0) {
+            throw new IllegalArgumentException("target size must be positive: " + width + "x" + height);
+        }
+        Coeffs horizontal = Coeffs.of(src.width(), width);
+        Coeffs vertical = Coeffs.of(src.height(), height);
+        boolean needHorizontal = width != src.width();
+        boolean needVertical = height != src.height();
+        if (!needHorizontal && !needVertical) {
+            return new RgbImage(width, height, src.pixels().clone());
+        }
+        byte[] pixels = src.pixels();
+        int rows = src.height();
+        int firstRow = 0;
+        if (needHorizontal) {
+            // Only the source rows the vertical pass will read (as Pillow does; same result).
+            if (needVertical) {
+                firstRow = vertical.start[0];
+                rows = vertical.start[height - 1] + vertical.count[height - 1] - firstRow;
+            }
+            pixels = horizontalPass(pixels, src.width(), firstRow, rows, horizontal);
+        }
+        if (needVertical) {
+            pixels = verticalPass(pixels, width, firstRow, vertical);
+        }
+        return new RgbImage(width, height, pixels);
+    }
+
+    /** Resamples rows {@code [firstRow, firstRow + rows)} of an RGB image to {@code c.outSize} columns. */
+    private static byte[] horizontalPass(byte[] in, int inWidth, int firstRow, int rows, Coeffs c) {
+        int outWidth = c.outSize;
+        int k = c.ksize;
+        byte[] out = new byte[rows * outWidth * 3];
+        int[] w = c.weights;
+        for (int y = 0; y < rows; y++) {
+            int rowIn = (firstRow + y) * inWidth * 3;
+            int o = y * outWidth * 3;
+            for (int x = 0; x < outWidth; x++) {
+                int p = rowIn + c.start[x] * 3;
+                int wi = x * k;
+                int s0 = HALF;
+                int s1 = HALF;
+                int s2 = HALF;
+                for (int j = 0, n = c.count[x]; j < n; j++, p += 3) {
+                    int wj = w[wi + j];
+                    s0 += (in[p] & 0xff) * wj;
+                    s1 += (in[p + 1] & 0xff) * wj;
+                    s2 += (in[p + 2] & 0xff) * wj;
+                }
+                out[o++] = clip8(s0);
+                out[o++] = clip8(s1);
+                out[o++] = clip8(s2);
+            }
+        }
+        return out;
+    }
+
+    /** Resamples columns; {@code in}'s row 0 is source row {@code firstRow}. */
+    private static byte[] verticalPass(byte[] in, int width, int firstRow, Coeffs c) {
+        int stride = width * 3;
+        int outHeight = c.outSize;
+        byte[] out = new byte[outHeight * stride];
+        int[] acc = new int[stride];
+        for (int y = 0; y < outHeight; y++) {
+            java.util.Arrays.fill(acc, HALF);
+            int wi = y * c.ksize;
+            // Row by row so the reads stay sequential.
+            for (int j = 0, n = c.count[y]; j < n; j++) {
+                int wj = c.weights[wi + j];
+                int rowIn = (c.start[y] - firstRow + j) * stride;
+                for (int i = 0; i < stride; i++) {
+                    acc[i] += (in[rowIn + i] & 0xff) * wj;
+                }
+            }
+            int o = y * stride;
+            for (int i = 0; i < stride; i++) {
+                out[o + i] = clip8(acc[i]);
+            }
+        }
+        return out;
+    }
+
+    private static byte clip8(int v) {
+        int s = v >> PRECISION_BITS;
+        return (byte) (s < 0 ? 0 : Math.min(s, 255));
+    }
+
+    static double bicubic(double x) {
+        if (x < 0.0) {
+            x = -x;
+        }
+        if (x < 1.0) {
+            return ((A + 2.0) * x - (A + 3.0)) * x * x + 1;
+        }
+        if (x < 2.0) {
+            return (((x - 5) * x + 8) * x - 4) * A;
+        }
+        return 0.0;
+    }
+
+    /** One pass's taps: for output i, sources {@code start[i] .. start[i]+count[i]-1} with fixed-point weights. */
+    private record Coeffs(int outSize, int ksize, int[] start, int[] count, int[] weights) {
+
+        /** Pillow's {@code precompute_coeffs} + {@code normalize_coeffs_8bpc}, over the whole source. */
+        static Coeffs of(int inSize, int outSize) {
+            double scale = (double) inSize / outSize;
+            double filterScale = Math.max(scale, 1.0);
+            double support = BICUBIC_SUPPORT * filterScale;
+            int ksize = (int) Math.ceil(support) * 2 + 1;
+            int[] start = new int[outSize];
+            int[] count = new int[outSize];
+            int[] weights = new int[outSize * ksize];
+            double[] k = new double[ksize];
+            double ss = 1.0 / filterScale;
+            for (int i = 0; i < outSize; i++) {
+                double center = (i + 0.5) * scale;
+                // C's (int) cast truncates toward zero, as Java's does.
+                int xmin = Math.max((int) (center - support + 0.5), 0);
+                int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
+                double sum = 0.0;
+                for (int j = 0; j < xmax; j++) {
+                    double w = bicubic((j + xmin - center + 0.5) * ss);
+                    k[j] = w;
+                    sum += w;
+                }
+                for (int j = 0; j < xmax; j++) {
+                    double w = sum != 0.0 ? k[j] / sum : k[j];
+                    // Round half away from zero, as (int)(w * 2^22 +- 0.5) in C.
+                    weights[i * ksize + j] = (int) (w < 0 ? -0.5 + w * (1 << PRECISION_BITS)
+                            : 0.5 + w * (1 << PRECISION_BITS));
+                }
+                start[i] = xmin;
+                count[i] = xmax;
+            }
+            return new Coeffs(outSize, ksize, start, count, weights);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package org.visionserve.service.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.springframework.stereotype.Component;
+
+/**
+ * The service's own meters (names as Prometheus shows them):
+ * <ul>
+ *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage</li>
+ *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome</li>
+ *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
+ *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
+ *   <li>{@code visionserve_model_info} gauge {model, task, device, weights, status}: 1 per known model</li>
+ * </ul>
+ */
+@Component
+public class ServiceMetrics {
+
+    /** Stages of a request, in order; {@code total} spans all of them. */
+    public enum Stage { DECODE, PREPROCESS, QUEUE, INFERENCE, POSTPROCESS, TOTAL }
+
+    /** How a request ended. */
+    public enum Outcome { OK, CLIENT_ERROR, SERVER_ERROR, REJECTED }
+
+    /** The model tag for requests naming no known model, so unknown ids cannot blow up the label set. */
+    public static final String UNKNOWN_MODEL = "unknown";
+
+    /**
+     * Explicit buckets around the latencies of CPU and GPU inference, so SLOs such as "95 % under
+     * 250 ms" can be read straight off the histogram.
+     */
+    static final Duration[] SLO_BUCKETS = {
+            ms(1), ms(2.5), ms(5), ms(10), ms(25), ms(50), ms(75), ms(100), ms(150), ms(250), ms(500),
+            ms(750), ms(1000), ms(2500), ms(5000), ms(10000)};
+
+    private final MeterRegistry registry;
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+    public ServiceMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    public void recordStage(String model, String device, Stage stage, long nanos) {
+        timers.computeIfAbsent(model + '\0' + device + '\0' + stage, k -> Timer.builder("visionserve.stage")
+                        .description("Time spent in each stage of a request")
+                        .tags("model", model, "device", device, "stage", id(stage))
+                        .serviceLevelObjectives(SLO_BUCKETS)
+                        .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void countRequest(String model, Outcome outcome) {
+        counters.computeIfAbsent(model + '\0' + outcome, k -> Counter.builder("visionserve.requests")
+                        .description("Requests by model and outcome")
+                        .tags("model", model, "outcome", id(outcome))
+                        .register(registry))
+                .increment();
+    }
+
+    public void registerQueueDepth(String model, Supplier<Number> depth) {
+        Gauge.builder("visionserve.queue.depth", depth)
+                .description("Requests waiting in the model's runner queue")
+                .tags("model", model)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    public void registerModel(String model, String task, String device, String weights, String status,
+                              double loadSeconds) {
+        Tags tags = Tags.of("model", model, "device", device);
+        Gauge.builder("visionserve.model.info", () -> 1)
+                .description("Models the service knows of, with the device bound and the load status")
+                .tags(tags.and("task", task, "weights", weights, "status", status))
+                .strongReference(true)
+                .register(registry);
+        if (loadSeconds >= 0) {
+            Gauge.builder("visionserve.model.load", () -> loadSeconds)
+                    .description("Time to create the model's session and warm it up")
+                    .baseUnit("seconds")
+                    .tags(tags)
+                    .strongReference(true)
+                    .register(registry);
+        }
+    }
+
+    private static String id(Enum<?> e) {
+        return e.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static Duration ms(double millis) {
+        return Duration.ofNanos((long) (millis * 1e6));
+    }
+}

@@ -1,0 +1,9 @@
+package org.visionserve.service.runtime;
+
+/** ONNX Runtime failed on a request: a server-side error. */
+public class InferenceException extends RuntimeException {
+
+    public InferenceException(String modelId, Throwable cause) {
+        super("inference on model '" + modelId + "' failed: " + cause.getMessage(), cause);
+    }
+}

@@ -1,0 +1,70 @@
+package org.visionserve.service.web;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.swagger.v3.oas.annotations.media.Schema;
+import java.util.List;
+import java.util.Locale;
+import org.visionserve.export.ModelMetadata;
+import org.visionserve.export.ModelMetadata.TensorSpec;
+import org.visionserve.export.models.ModelDef;
+import org.visionserve.export.models.Preprocessing;
+import org.visionserve.export.weights.WeightSource.Provenance;
+import org.visionserve.service.runtime.ModelStatus;
+import org.visionserve.service.runtime.ServedModel;
+
+/** A model as the API shows it: what it is, what it expects, where its weights come from, and its state. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@Schema(name = "Model")
+public record ModelView(
+        @Schema(example = "inception_next_tiny") String id,
+        @Schema(example = "ready") ModelStatus status,
+        @Schema(description = "why the model failed to load") String error,
+        @Schema(example = "classification") String task,
+        @Schema(example = "inception_next") String family,
+        @Schema(example = "InceptionNeXt-T, ImageNet-1k, 224 px") String description,
+        @Schema(description = "device the session is bound to", example = "cpu") String device,
+        @Schema(description = "why the device differs from the one configured") String deviceNote,
+        List<TensorSpec> inputs,
+        List<TensorSpec> outputs,
+        Preprocessing preprocessing,
+        Labels labels,
+        @Schema(description = "provenance of the weights: seeded demo weights (with seed) or a checkpoint file with its SHA-256")
+        Provenance weights,
+        @Schema(description = "SHA-256 of model.onnx") String modelSha256,
+        @Schema(example = "28055680") Long parameterCount,
+        ModelDef.Reference reference,
+        Runner runner,
+        @Schema(description = "session creation plus warm-up, seconds") Double loadSeconds,
+        String exportedAt,
+        String exporterVersion) {
+
+    /** The class list: its name and number of classes (the names are in the model's model.json). */
+    public record Labels(@Schema(example = "imagenet-1k") String name, @Schema(example = "1000") int count) {
+    }
+
+    /** How requests reach the model. */
+    public record Runner(@Schema(example = "1") int concurrency, @Schema(example = "64") int queueCapacity,
+                         @Schema(example = "2") int intraOpThreads, @Schema(example = "0") Integer queueDepth) {
+    }
+
+    static ModelView of(ServedModel m) {
+        ModelMetadata meta = m.metadata();
+        var s = m.settings();
+        Runner runner = new Runner(s.concurrency(), s.queueCapacity(), s.intraOpThreads(),
+                m.runner() == null ? null : m.runner().queueDepth());
+        String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
+        if (meta == null) {
+            return new ModelView(m.id(), m.status(), m.error(), null, null, null, device, m.deviceNote(), null, null,
+                    null, null, null, null, null, null, runner, null, null, null);
+        }
+        Labels labels = meta.labels() == null ? null : new Labels(meta.labels().name(), meta.labels().classes().size());
+        return new ModelView(m.id(), m.status(), m.error(), meta.task().id(), meta.family(), meta.description(), device,
+                m.deviceNote(), meta.inputs(), meta.outputs(), meta.preprocessing(), labels, meta.weights(),
+                meta.modelSha256(), meta.parameterCount(), meta.reference(), runner,
+                m.loadSeconds() < 0 ? null : m.loadSeconds(), meta.exportedAt(), meta.exporterVersion());
+    }
+
+    /** The listing: every model of the repository, whatever its status. */
+    public record ModelList(List<ModelView> models) {
+    }
+}

@@ -1,0 +1,65 @@
+package org.visionserve.service.web;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.visionserve.service.metrics.ServiceMetrics;
+import org.visionserve.service.metrics.ServiceMetrics.Outcome;
+import org.visionserve.service.runtime.ModelRepository;
+
+/**
+ * Counts every inference request ({@code POST /v1/models/{id}/classify...}) by model and outcome
+ * from its final status, so errors raised anywhere (the multipart parser, Spring MVC, our handlers)
+ * are counted alike. Ids that name no model are counted as {@code unknown}.
+ */
+@Component
+public class RequestMetricsFilter extends OncePerRequestFilter {
+
+    /** Request attribute a handler sets to mark a refusal for capacity ({@code rejected}). */
+    public static final String OUTCOME_ATTRIBUTE = RequestMetricsFilter.class.getName() + ".outcome";
+
+    private static final Pattern INFERENCE = Pattern.compile("^/v1/models/([^/]+)/classify[^/]*$");
+
+    private final ServiceMetrics metrics;
+    private final ModelRepository repository;
+
+    public RequestMetricsFilter(ServiceMetrics metrics, ModelRepository repository) {
+        this.metrics = metrics;
+        this.repository = repository;
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !"POST".equals(request.getMethod()) || !INFERENCE.matcher(request.getRequestURI()).matches();
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        boolean failed = true;
+        try {
+            chain.doFilter(request, response);
+            failed = false;
+        } finally {
+            Matcher m = INFERENCE.matcher(request.getRequestURI());
+            String model = m.matches() && repository.contains(m.group(1)) ? m.group(1) : ServiceMetrics.UNKNOWN_MODEL;
+            metrics.countRequest(model, outcome(request, failed ? 500 : response.getStatus()));
+        }
+    }
+
+    private static Outcome outcome(HttpServletRequest request, int status) {
+        if ("rejected".equals(request.getAttribute(OUTCOME_ATTRIBUTE))) {
+            return Outcome.REJECTED;
+        }
+        if (status >= 500) {
+            return Outcome.SERVER_ERROR;
+        }
+        return status >= 400 ? Outcome.CLIENT_ERROR : Outcome.OK;
+    }
+}

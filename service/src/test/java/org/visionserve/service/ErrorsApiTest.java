@@ -1,0 +1,184 @@
+package org.visionserve.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.visionserve.service.runtime.ModelRunner;
+import tools.jackson.databind.JsonNode;
+
+/** Every error path: problem+json with the right status and code, and counted in the metrics. */
+class ErrorsApiTest extends ServiceTestBase {
+
+    private static final String ATTO = "/v1/models/" + TestModels.ATTO;
+
+    @Test
+    void unknownModel404() {
+        double before = counter("visionserve_requests_total", "model", "unknown", "outcome", "client_error");
+        Http.Response r = http.post("/v1/models/resnet9000/classify", "image/png", Images.chelseaPng());
+        assertProblem(r, 404, "unknown-model");
+        assertThat(counter("visionserve_requests_total", "model", "unknown", "outcome", "client_error"))
+                .isEqualTo(before + 1);
+    }
+
+    @Test
+    void nonImageContentType415() {
+        double before = clientErrors();
+        assertProblem(http.post(ATTO + "/classify", "text/plain", "hello".getBytes()), 415, "unsupported-media-type");
+        assertThat(clientErrors()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void unsupportedImageFormat415() {
+        byte[] tiff = new byte[512];
+        System.arraycopy(new byte[] {'I', 'I', 42, 0, 8, 0, 0, 0}, 0, tiff, 0, 8);
+        Http.Response r = http.post(ATTO + "/classify", "image/tiff", tiff);
+        assertProblem(r, 415, "unsupported-media-type");
+    }
+
+    @Test
+    void textUploadedAsAnImageIs415() {
+        assertProblem(http.post(ATTO + "/classify", "image/jpeg", "not an image at all".getBytes()), 415,
+                "unsupported-media-type");
+    }
+
+    @Test
+    void corruptImage422() {
+        byte[] jpeg = Images.chelseaJpeg();
+        byte[] broken = jpeg.clone();
+        for (int i = 600; i < broken.length - 2; i++) { // keep the headers, scramble the entropy-coded data
+            broken[i] = (byte) (i * 31);
+        }
+        Http.Response r = http.post(ATTO + "/classify", "image/jpeg", broken);
+        assertProblem(r, 422, "corrupt-image");
+        assertThat(r.json().get("image").asInt()).isZero();
+    }
+
+    @Test
+    void truncatedImage422() {
+        Http.Response r = http.multipart(ATTO + "/classify", List.of(new Http.Part("file", "cut.png", "image/png",
+                Images.truncated(Images.chelseaPng(), 2000))));
+        assertProblem(r, 422, "corrupt-image");
+        assertThat(r.json().get("detail").asString()).contains("cut.png");
+    }
+
+    @Test
+    void rawBodyOverByteLimit413NamesTheKey() {
+        Http.Response r = http.post(ATTO + "/classify", "image/png", new byte[1024 * 1024 + 1]);
+        assertProblem(r, 413, "payload-too-large");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-image-bytes");
+        assertThat(r.json().get("limit").asLong()).isEqualTo(1024 * 1024);
+    }
+
+    @Test
+    void multipartFileOverByteLimitIsRefusedByTheContainerAs413() {
+        double before = clientErrors();
+        Http.Response r = http.multipart(ATTO + "/classify",
+                List.of(new Http.Part("file", "big.png", "image/png", new byte[1024 * 1024 + 1])));
+        assertProblem(r, 413, "payload-too-large");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-image-bytes");
+        assertThat(clientErrors()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void pixelBombRefused413() {
+        byte[] bomb = Images.flatPng(2500, 2000); // 5 MP in a few kB; the limit is 4 MP
+        assertThat(bomb.length).isLessThan(100_000);
+        Http.Response r = http.post(ATTO + "/classify", "image/png", bomb);
+        assertProblem(r, 413, "payload-too-large");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-image-pixels");
+        assertThat(r.json().get("limit").asLong()).isEqualTo(4_000_000L);
+    }
+
+    @Test
+    void tooManyImages413() {
+        Http.Part part = new Http.Part("files", "g.png", "image/png", Images.gradientPng(64, 64));
+        Http.Response r = http.multipart(ATTO + "/classify-batch", Collections.nCopies(5, part));
+        assertProblem(r, 413, "too-many-images");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-batch-images");
+        assertThat(r.json().get("limit").asInt()).isEqualTo(4);
+    }
+
+    @Test
+    void topKOutOfRange400() {
+        for (String k : List.of("0", "11", "-3")) {
+            Http.Response r = http.post(ATTO + "/classify?top_k=" + k, "image/png", Images.gradientPng(64, 64));
+            assertProblem(r, 400, "invalid-parameter");
+            assertThat(r.json().get("parameter").asString()).isEqualTo("top_k");
+        }
+        assertProblem(http.post(ATTO + "/classify?top_k=abc", "image/png", Images.gradientPng(64, 64)), 400, "bad-request");
+    }
+
+    @Test
+    void missingFilePart400() {
+        Http.Response r = http.multipart(ATTO + "/classify",
+                List.of(new Http.Part("image", "g.png", "image/png", Images.gradientPng(64, 64))));
+        assertProblem(r, 400, "bad-request");
+    }
+
+    @Test
+    void wrongTaskForTheModel409() {
+        Http.Response r = http.post("/v1/models/" + TestModels.FEATURES + "/classify", "image/png",
+                Images.gradientPng(64, 64));
+        assertProblem(r, 409, "wrong-task");
+        assertThat(r.json().get("detail").asString()).contains("action-features");
+    }
+
+    /** One worker, no queue: with the worker held, the next request is refused at once, not queued. */
+    @Test
+    void fullQueueRejected503WithRetryAfter() throws Exception {
+        ModelRunner runner = repository.ready(TestModels.BUSY).runner();
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Object> blocker = CompletableFuture.supplyAsync(() -> {
+            try {
+                return runner.submit(session -> {
+                    running.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                });
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            double before = counter("visionserve_requests_total", "model", TestModels.BUSY, "outcome", "rejected");
+            Http.Response r = http.post("/v1/models/" + TestModels.BUSY + "/classify", "image/png",
+                    Images.gradientPng(64, 64));
+            assertProblem(r, 503, "model-busy");
+            assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(counter("visionserve_requests_total", "model", TestModels.BUSY, "outcome", "rejected"))
+                    .isEqualTo(before + 1);
+        } finally {
+            release.countDown();
+            blocker.get(30, TimeUnit.SECONDS);
+        }
+        // Once the worker is free again the model serves.
+        assertThat(http.post("/v1/models/" + TestModels.BUSY + "/classify", "image/png", Images.gradientPng(64, 64))
+                .status()).isEqualTo(200);
+    }
+
+    private double clientErrors() {
+        return counter("visionserve_requests_total", "model", TestModels.ATTO, "outcome", "client_error");
+    }
+
+    static void assertProblem(Http.Response r, int status, String code) {
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
+        assertThat(r.contentType()).startsWith("application/problem+json");
+        JsonNode p = r.json();
+        assertThat(p.get("status").asInt()).isEqualTo(status);
+        assertThat(p.get("code").asString()).isEqualTo(code);
+        assertThat(p.get("type").asString()).isEqualTo("urn:visionserve:problem:" + code);
+        assertThat(p.get("title").asString()).isNotBlank();
+        assertThat(p.get("detail").asString()).isNotBlank();
+    }
+}

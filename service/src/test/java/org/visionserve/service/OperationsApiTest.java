@@ -1,0 +1,61 @@
+package org.visionserve.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+/** Health groups, the Prometheus scrape and the OpenAPI description. */
+class OperationsApiTest extends ServiceTestBase {
+
+    @Test
+    void livenessAndReadinessGroups() {
+        Http.Response live = http.get("/actuator/health/liveness");
+        assertThat(live.status()).isEqualTo(200);
+        assertThat(live.json().get("status").asString()).isEqualTo("UP");
+        JsonNode ready = http.get("/actuator/health/readiness").json();
+        assertThat(ready.get("status").asString()).isEqualTo("UP");
+        JsonNode models = ready.get("components").get("models").get("details").get("models");
+        assertThat(models.get(TestModels.TINY).get("status").asString()).isEqualTo("ready");
+        assertThat(models.get(TestModels.ATTO).get("device").asString()).isEqualTo("cpu");
+    }
+
+    @Test
+    void scrapeHasThePerModelHistogramAfterARequest() {
+        assertThat(http.post("/v1/models/" + TestModels.TINY + "/classify", "image/png", Images.gradientPng(96, 80))
+                .status()).isEqualTo(200);
+        String scrape = http.get("/actuator/prometheus").body();
+        for (String stage : new String[] {"decode", "preprocess", "queue", "inference", "postprocess", "total"}) {
+            assertThat(Metrics.value(scrape, "visionserve_stage_seconds_count", "model", TestModels.TINY,
+                    "stage", stage, "device", "cpu")).as(stage).isGreaterThanOrEqualTo(1);
+        }
+        // Explicit SLO buckets: 250 ms is one of them.
+        assertThat(Metrics.has(scrape, "visionserve_stage_seconds_bucket", "model", TestModels.TINY,
+                "stage", "inference", "le", "0.25")).isTrue();
+        assertThat(Metrics.value(scrape, "visionserve_requests_total", "model", TestModels.TINY, "outcome", "ok"))
+                .isGreaterThanOrEqualTo(1);
+        assertThat(Metrics.has(scrape, "visionserve_queue_depth", "model", TestModels.TINY)).isTrue();
+        assertThat(Metrics.value(scrape, "visionserve_model_load_seconds", "model", TestModels.TINY, "device", "cpu"))
+                .isPositive();
+        assertThat(Metrics.value(scrape, "visionserve_model_info", "model", TestModels.TINY, "device", "cpu",
+                "status", "ready", "weights", "seeded")).isEqualTo(1);
+    }
+
+    @Test
+    void openApiDocumentsTheEndpointsWithExamples() {
+        Http.Response r = http.get("/v3/api-docs");
+        assertThat(r.status()).isEqualTo(200);
+        JsonNode paths = r.json().get("paths");
+        assertThat(paths.has("/v1/models")).isTrue();
+        assertThat(paths.has("/v1/models/{id}")).isTrue();
+        JsonNode classify = paths.get("/v1/models/{id}/classify").get("post");
+        assertThat(classify.get("requestBody").get("content").has("multipart/form-data")).isTrue();
+        assertThat(classify.get("requestBody").get("content").has("image/jpeg")).isTrue();
+        assertThat(classify.get("responses").get("413").get("content").get("application/problem+json")
+                .get("example").get("configKey").asString()).isEqualTo("visionserve.limits.max-image-pixels");
+        assertThat(classify.get("responses").get("200").get("content").get("application/json")
+                .get("example").get("images")).isNotNull();
+        assertThat(paths.get("/v1/models/{id}/classify-batch").get("post").get("responses").has("200")).isTrue();
+        assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
+    }
+}

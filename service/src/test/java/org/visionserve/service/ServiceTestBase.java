@@ -1,0 +1,58 @@
+package org.visionserve.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.visionserve.service.runtime.ModelRepository;
+
+/**
+ * The one service context all HTTP tests share (same annotations and properties, so Spring's test
+ * context cache starts it once): a real server on a random port serving real exported models.
+ * Limits are small so the over-limit cases need only small bodies.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "visionserve.models.defaults=" + TestModels.TINY,
+        "visionserve.models.settings." + TestModels.BUSY + ".concurrency=1",
+        "visionserve.models.settings." + TestModels.BUSY + ".queue-capacity=0",
+        "visionserve.limits.max-image-bytes=1MB",
+        "visionserve.limits.max-image-pixels=4000000",
+        "visionserve.limits.max-batch-images=4",
+        "visionserve.limits.max-request-bytes=3MB",
+        "visionserve.limits.max-top-k=10",
+        "visionserve.runtime.intra-op-threads=2"})
+public abstract class ServiceTestBase {
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected ModelRepository repository;
+
+    protected Http http;
+
+    @DynamicPropertySource
+    static void models(DynamicPropertyRegistry registry) {
+        registry.add("visionserve.models.dir", () -> TestModels.repository().toString());
+    }
+
+    /** Waits until every model is loaded and warmed up, as a load balancer would. */
+    @BeforeEach
+    void awaitReady() throws InterruptedException {
+        http = new Http(port);
+        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+        while (http.get("/actuator/health/readiness").status() != 200) {
+            assertThat(System.nanoTime()).as("readiness within 2 minutes").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    protected double counter(String name, String... labels) {
+        return Metrics.value(http.get("/actuator/prometheus").body(), name, labels);
+    }
+}
