@@ -1,11 +1,16 @@
 package org.visionserve.systemtest;
 
+import com.github.dockerjava.api.command.BuildImageCmd;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
@@ -46,11 +51,42 @@ final class VisionServeContainer extends GenericContainer<VisionServeContainer> 
             throw new IllegalStateException(jar + " is missing: ./mvnw -DskipTests package -pl service -am");
         }
         // an absolute Dockerfile path: Testcontainers' relative-path handling fails here
-        return new ImageFromDockerfile("visionserve-systemtest", false)
+        return new StageAwareImage("visionserve-systemtest")
                 .withDockerfile(REPO.resolve("Dockerfile"))
                 .withTarget("image-host")
                 .withBuildArg("BASE_IMAGE", System.getProperty("systemtest.baseImage", "local/jre17:bookworm"))
                 .withBuildImageCmdModifier(cmd -> cmd.withNetworkMode("host"));
+    }
+
+    /**
+     * Testcontainers pre-pulls every {@code FROM} name of the Dockerfile, stage names included
+     * ({@code FROM runtime AS ...}); with no registry each such try waits out the pull timeout. Keep
+     * only real images (the resolved base) in the pre-pull set.
+     */
+    private static final class StageAwareImage extends ImageFromDockerfile {
+
+        StageAwareImage(String name) {
+            super(name, false);
+        }
+
+        @Override
+        protected void configure(BuildImageCmd cmd) {
+            super.configure(cmd);
+            Set<String> stages = new HashSet<>();
+            try {
+                for (String line : Files.readAllLines(REPO.resolve("Dockerfile"))) {
+                    Matcher m = STAGE.matcher(line);
+                    if (m.matches()) {
+                        stages.add(m.group(1));
+                    }
+                }
+                getDependencyImageNames().removeIf(n -> stages.contains(n) || n.contains("${"));
+            } catch (IOException | UnsupportedOperationException e) {
+                // pre-pulling then only costs time
+            }
+        }
+
+        private static final Pattern STAGE = Pattern.compile("(?i)^FROM\\s+\\S+\\s+AS\\s+(\\S+)\\s*$");
     }
 
     static int freePort() {
