@@ -8,7 +8,8 @@
 #      classification, the Gatling smoke profile, and the Grafana dashboard's queries run against a
 #      real Prometheus scraping it;
 #   3. helm lint/template/validate, k6 type check, docker-compose config;
-#   4. the Testcontainers system tests (module src-test, profile system-tests), when present.
+#   4. the Testcontainers system tests (module src-test, profile system-tests) through the generated
+#      Java client, and the generated TypeScript client type-checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
@@ -114,6 +115,10 @@ step "docker-compose config"
 if [ -f src-test/pom.xml ]; then
   ./mvnw -B -ntp -P system-tests -pl src-test verify
   step "system tests (Testcontainers)"
+  # The TypeScript client generated in that build, type-checked with a usage example (tsc from k6-check).
+  "${K6_CHECK_HOME:-/tmp/k6-typecheck}/node_modules/.bin/tsc" -p src-test/typescript/tsconfig.json
+  log "generated TypeScript client and src-test/typescript/usage.ts type-check"
+  step "TypeScript client type check"
 fi
 
 echo "[packaging] image ${size_mb} MB, cold start ${cold_ms} ms, restart ${warm_ms} ms; step times:"
