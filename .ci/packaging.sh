@@ -24,7 +24,9 @@ log() { echo "[packaging] $*"; }
 container=visionserve-ci-$$
 volume=visionserve-ci-models-$$
 prom_pid=""
+compose_up=""
 cleanup() {
+  [ -n "$compose_up" ] && VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1 || true
   docker rm -f "$container" >/dev/null 2>&1 || true
   docker volume rm "$volume" >/dev/null 2>&1 || true
   [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
@@ -109,7 +111,22 @@ command -v docker-compose >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-
 docker-compose config -q
 docker-compose --profile gpu config -q
 log "docker-compose config: ok ($(docker-compose version --short))"
-step "docker-compose config"
+# The compose service itself, built and run as compose defines it (read-only, tmpfs, volume, host
+# network); Prometheus' and Grafana's images cannot be pulled here (their config is checked above,
+# the dashboard's queries in step 2).
+export COMPOSE_DOCKER_CLI_BUILD=0
+BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci build -q visionserve
+VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci up -d visionserve
+compose_up=1
+ready=""
+for _ in $(seq 1 900); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && { ready=1; break; }
+  sleep 0.2
+done
+[ -n "$ready" ] || { docker-compose -p visionserve-ci logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
+VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1; compose_up=""
+log "docker-compose build + up of the service: ready"
+step "docker-compose config + service up"
 
 # ---- 4. system tests -------------------------------------------------------------------------------
 if [ -f src-test/pom.xml ]; then
