@@ -83,6 +83,21 @@ log "/tmp in the running container: $(docker exec "$container" du -sh /tmp | cut
 docker exec "$container" /usr/local/bin/visionserve-healthcheck || { log "HEALTHCHECK script failed on a ready service"; exit 1; }
 [ "$(docker exec "$container" id -u)" = 10001 ] || { log "container does not run as uid 10001"; exit 1; }
 if docker exec "$container" sh -c 'touch /app/x' 2>/dev/null; then log "root filesystem is writable"; exit 1; fi
+# CUDA asked for on a machine without it: ORT opens its CUDA provider where it was unpacked (no copy to
+# /tmp), fails on the missing CUDA libraries, and the model falls back to CPU as configured.
+docker rm -f "$container" >/dev/null
+docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
+  -e SERVER_PORT="$PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
+for _ in $(seq 1 900); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && break
+  sleep 0.2
+done
+docker logs "$container" 2>&1 | grep -q 'libonnxruntime_providers_cuda.so' || { log "CUDA provider was not tried"; exit 1; }
+big=$(docker exec "$container" sh -c 'find /tmp -type f -size +1M; find /tmp -name "*.so*"')
+[ -z "$big" ] || { log "CUDA attempt copied native libraries to /tmp: $big"; exit 1; }
+curl -fsS "http://127.0.0.1:$PORT/v1/models/inception_next_tiny" | grep -q '"device":"cpu"' \
+  || { log "model did not fall back to CPU"; exit 1; }
+log "device=cuda without a GPU: CUDA provider opened in place, nothing copied to /tmp, model on CPU"
 out=$(curl -fsS -F file=@k6/data/chelsea.jpg "http://127.0.0.1:$PORT/v1/models/inception_next_tiny/classify?top_k=3")
 echo "$out" | grep -q '"predictions":\[{' || { log "unexpected classification: $out"; exit 1; }
 log "classified k6/data/chelsea.jpg in the container: ${out:0:160}..."
