@@ -28,7 +28,7 @@ compose_up=""
 cleanup() {
   [ -n "$compose_up" ] && VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1 || true
   docker rm -f "$container" >/dev/null 2>&1 || true
-  docker volume rm "$volume" >/dev/null 2>&1 || true
+  docker volume rm "$volume" "$volume-init" >/dev/null 2>&1 || true
   [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
   # Testcontainers runs without Ryuk here: remove whatever its tests left behind.
   local left
@@ -120,6 +120,25 @@ docker rm -f "$container" >/dev/null
 # ---- 3. chart, k6, compose ------------------------------------------------------------------------
 .ci/helm-check.sh
 step "helm lint/template/validate"
+# The chart's exporter init container, run with the CI image as Kubernetes would (read-only root,
+# /tmp and the model volume writable, uid 10001): exports both models, then finds them on a rerun.
+helm template ci helm/visionserve -f helm/ci-values/existing-claim.yaml --show-only templates/deployment.yaml \
+  > /tmp/packaging-deployment.yaml
+NODE_PATH="${K8S_VALIDATE_HOME:-/tmp/k8s-validate}/node_modules" node -e '
+  const d = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const c = d.spec.template.spec.initContainers[0];
+  process.stdout.write(c.args[0]);' /tmp/packaging-deployment.yaml > /tmp/packaging-init.sh
+docker volume create "$volume-init" >/dev/null
+for run in 1 2; do
+  docker run --rm --read-only --tmpfs /tmp -v "$volume-init:/models" -v /tmp/packaging-init.sh:/init.sh:ro \
+    -e MODELS_DIR=/models -e JAVA_OPTS="-XX:MaxRAMPercentage=75" --entrypoint /bin/sh "$IMAGE" /init.sh \
+    > "/tmp/packaging-init.$run.log" 2>&1 || { cat "/tmp/packaging-init.$run.log"; exit 1; }
+done
+docker volume rm "$volume-init" >/dev/null
+grep -c '^wrote ' /tmp/packaging-init.1.log | grep -qx 2 && grep -c 'already in' /tmp/packaging-init.2.log | grep -qx 2 \
+  || { cat /tmp/packaging-init.*.log; log "chart init container did not export both models"; exit 1; }
+log "chart init container: exported 2 models into an empty volume, skipped them on the rerun"
+step "chart init container in the image"
 .ci/k6-check.sh
 step "k6 type check"
 command -v docker-compose >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null
