@@ -46,9 +46,8 @@ if [ ! -f service/target/service-0.1.0-SNAPSHOT.jar ]; then
   ./mvnw -B -ntp -q -DskipTests package -pl service -am
   step "service jar"
 fi
-docker build -q --network host --build-arg BASE_IMAGE="$BASE" --target image-host -t "$IMAGE" . 2>&1 \
-  | grep -v -i -e 'legacy builder is deprecated' -e 'BuildKit is currently disabled' -e 'environment-variable' -e '^ *$' || true
-docker image inspect "$IMAGE" >/dev/null
+docker build -q --network host --build-arg BASE_IMAGE="$BASE" --target image-host -t "$IMAGE" . \
+  > /tmp/packaging-build.log 2>&1 || { cat /tmp/packaging-build.log; log "docker build failed"; exit 1; }
 size_mb=$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f", $1/1e6}')
 base_mb=$(docker image inspect -f '{{.Size}}' "$BASE" | awk '{printf "%.0f", $1/1e6}')
 log "image $IMAGE: ${size_mb} MB (base $BASE ${base_mb} MB)"
