@@ -103,6 +103,7 @@ log "classified k6/data/chelsea.jpg in the container: ${out:0:160}..."
 step "image run checks"
 
 read -r prom_pid prom_dir < <(../shared/ci/start-prometheus.sh "127.0.0.1:$PORT" "$PROM_PORT")
+[ -n "${prom_pid:-}" ] || { log "Prometheus did not start"; exit 1; }
 step "prometheus"
 # The Gatling smoke profile (the k6 scenario) against the container; its traffic feeds the dashboard check.
 ./mvnw -B -ntp -q -f load-test gatling:test -Dprofile=smoke -Dduration=10 -Dp95Ms=2000 \
