@@ -69,6 +69,17 @@ class ClassifyApiTest extends ServiceTestBase {
         }
     }
 
+    /** Input buffers are pooled: a request must never see the previous request's pixels. */
+    @Test
+    void repeatedRequestsGiveIdenticalResults() {
+        String url = ATTO + "/classify?top_k=10";
+        String first = http.post(url, "image/png", Images.chelseaPng()).json().get("images").toString();
+        String other = http.post(url, "image/png", Images.gradientPng(300, 200)).json().get("images").toString();
+        String again = http.post(url, "image/png", Images.chelseaPng()).json().get("images").toString();
+        assertThat(again).isEqualTo(first);
+        assertThat(other).isNotEqualTo(first);
+    }
+
     @Test
     void classifiesWithTheFullSizeModel() {
         Http.Response r = http.post("/v1/models/" + TestModels.TINY + "/classify?top_k=10", "image/jpeg",

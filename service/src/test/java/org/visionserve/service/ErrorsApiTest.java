@@ -85,6 +85,14 @@ class ErrorsApiTest extends ServiceTestBase {
     }
 
     @Test
+    void multipartRequestOverRequestLimit413NamesTheKey() {
+        Http.Part part = new Http.Part("files", "big.png", "image/png", new byte[900 * 1024]); // each under 1 MB
+        Http.Response r = http.multipart(ATTO + "/classify-batch", Collections.nCopies(4, part)); // 3.6 MB > 3 MB
+        assertProblem(r, 413, "payload-too-large");
+        assertThat(r.json().get("configKey").asString()).isEqualTo("visionserve.limits.max-request-bytes");
+    }
+
+    @Test
     void pixelBombRefused413() {
         byte[] bomb = Images.flatPng(2500, 2000); // 5 MP in a few kB; the limit is 4 MP
         assertThat(bomb.length).isLessThan(100_000);

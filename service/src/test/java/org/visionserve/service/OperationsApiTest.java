@@ -41,6 +41,24 @@ class OperationsApiTest extends ServiceTestBase {
                 "status", "ready", "weights", "seeded")).isEqualTo(1);
     }
 
+    /** Successes and failures alike leave no direct (native) memory behind: input buffers are pooled. */
+    @Test
+    void manyRequestsKeepDirectMemoryFlat() {
+        String url = "/v1/models/" + TestModels.ATTO + "/classify";
+        byte[] png = Images.gradientPng(256, 192);
+        for (int i = 0; i < 5; i++) {
+            http.post(url, "image/png", png);
+        }
+        double before = Metrics.value(http.get("/actuator/prometheus").body(), "jvm_buffer_memory_used_bytes", "id", "direct");
+        for (int i = 0; i < 40; i++) {
+            assertThat(http.post(url, "image/png", png).status()).isEqualTo(200);
+            assertThat(http.post(url, "image/png", Images.truncated(png, 300)).status()).isEqualTo(422);
+        }
+        double after = Metrics.value(http.get("/actuator/prometheus").body(), "jvm_buffer_memory_used_bytes", "id", "direct");
+        // 40 unpooled inputs would be 40 x 602 kB = 24 MB.
+        assertThat(after - before).as("direct memory growth in bytes").isLessThan(2_000_000);
+    }
+
     @Test
     void openApiDocumentsTheEndpointsWithExamples() {
         Http.Response r = http.get("/v3/api-docs");

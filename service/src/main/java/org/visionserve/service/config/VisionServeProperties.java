@@ -49,9 +49,11 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
     /**
      * ONNX Runtime options. {@code intraOpThreads} 0 means one per available processor divided among
      * a model's concurrent runs (at least 1), so parallel runs do not oversubscribe the host.
+     * {@code allowSpinning}: ORT's intra-op threads busy-wait for more work after each run; that
+     * helps back-to-back runs but takes the cores that decoding, preprocessing and HTTP need.
      */
     public record Runtime(@DefaultValue("0") int intraOpThreads, @DefaultValue("1") int interOpThreads,
-                          @DefaultValue("0") int cudaDeviceId) {
+                          @DefaultValue("0") int cudaDeviceId, @DefaultValue("false") boolean allowSpinning) {
     }
 
     /**
@@ -68,7 +70,8 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
 
     /** The effective settings of one model. */
     public record EffectiveSettings(boolean enabled, Device device, CudaFallback cudaFallback, int concurrency,
-                                    int queueCapacity, int intraOpThreads, int interOpThreads, int cudaDeviceId) {
+                                    int queueCapacity, int intraOpThreads, int interOpThreads, int cudaDeviceId,
+                                    boolean allowSpinning) {
     }
 
     public EffectiveSettings settingsFor(String modelId) {
@@ -84,7 +87,8 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
         return new EffectiveSettings(or(s.enabled(), true), or(s.device(), models.device()),
                 or(s.cudaFallback(), models.cudaFallback()), concurrency,
                 Math.max(0, or(s.queueCapacity(), models.queueCapacity())), intra,
-                Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId());
+                Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId(),
+                runtime.allowSpinning());
     }
 
     private static <T> T or(T value, T fallback) {

@@ -6,31 +6,28 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The single way into a model's session: a fixed number of workers ({@code concurrency}) take jobs
- * from a bounded queue; a job that finds the queue full is refused at once ({@link ModelBusyException})
- * instead of piling up. The session is created once and shared by the workers (ONNX Runtime sessions
- * are safe for concurrent runs). Dynamic batching can later replace the queue's consumer without
- * changing callers.
+ * The single way into a model's session: at most {@code concurrency} runs at a time, at most
+ * {@code queueCapacity} more waiting (first come, first served); a request beyond that is refused at
+ * once ({@link ModelBusyException}) instead of piling up. The session is created once and shared
+ * (ONNX Runtime sessions are safe for concurrent runs). A run executes on the caller's thread once it
+ * holds a slot: no hand-off to a worker thread and back, which on a busy host costs scheduler
+ * wake-ups per request. Dynamic batching can later replace the inside of {@link #infer} (a leader
+ * that takes the waiting requests as one batch) without changing callers.
  */
 public final class ModelRunner implements AutoCloseable {
 
-    /** Work done on a worker thread with the model's session. */
+    /** Work done with the model's session while holding one of its slots. */
     @FunctionalInterface
     public interface Job<T> {
         T run(OrtSession session) throws OrtException;
     }
 
-    /** A job's value with the time it waited in the queue and the time it ran. */
+    /** A job's value with the time it waited for a slot and the time it ran. */
     public record Timed<T>(T value, long queueNanos, long runNanos) {
     }
 
@@ -43,8 +40,12 @@ public final class ModelRunner implements AutoCloseable {
     private final String inputName;
     private final int concurrency;
     private final int queueCapacity;
-    private final ThreadPoolExecutor workers;
+    /** Running plus waiting: a request that finds none left is refused. */
     private final Semaphore admission;
+    /** Running; fair, so waiting requests are served in arrival order. */
+    private final Semaphore slots;
+    private final AtomicInteger waiting = new AtomicInteger();
+    private volatile boolean closed;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity) {
         this.modelId = modelId;
@@ -52,54 +53,42 @@ public final class ModelRunner implements AutoCloseable {
         this.inputName = session.getInputNames().iterator().next();
         this.concurrency = concurrency;
         this.queueCapacity = queueCapacity;
-        // Admission is counted, not left to the executor's queue: a worker between two jobs is not yet
-        // waiting for the next, and a hand-off queue would refuse work then although a worker is free.
         this.admission = new Semaphore(concurrency + queueCapacity);
-        AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(concurrency, concurrency, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-            Thread t = new Thread(r, "runner-" + modelId + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        workers.prestartAllCoreThreads();
+        this.slots = new Semaphore(concurrency, true);
     }
 
     /**
-     * Runs {@code job} on a worker and waits for it.
+     * Runs {@code job} once a slot is free, on the calling thread.
      *
-     * @throws ModelBusyException if every worker is busy and the queue is full
+     * @throws ModelBusyException if every slot is taken and the queue is full, or the runner is closed
      * @throws InferenceException if the job failed
      */
     public <T> Timed<T> submit(Job<T> job) throws InterruptedException {
-        if (!admission.tryAcquire()) {
-            throw new ModelBusyException(modelId, concurrency, queueCapacity);
-        }
-        long submitted = System.nanoTime();
-        Future<Timed<T>> future;
-        try {
-            future = workers.submit(() -> {
-                try {
-                    long started = System.nanoTime();
-                    T value = job.run(session);
-                    return new Timed<>(value, started - submitted, System.nanoTime() - started);
-                } finally {
-                    admission.release();
-                }
-            });
-        } catch (RejectedExecutionException e) { // shut down
-            admission.release();
+        if (closed || !admission.tryAcquire()) {
             throw new ModelBusyException(modelId, concurrency, queueCapacity);
         }
         try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw new InferenceException(modelId, e.getCause());
-        } catch (InterruptedException e) {
-            // Not yet started: drop it and free its place; running: let it finish (ORT cannot be interrupted).
-            if (future.cancel(false)) {
-                admission.release();
+            long submitted = System.nanoTime();
+            waiting.incrementAndGet();
+            try {
+                slots.acquire();
+            } finally {
+                waiting.decrementAndGet();
             }
-            throw e;
+            try {
+                long started = System.nanoTime();
+                T value;
+                try {
+                    value = job.run(session);
+                } catch (OrtException | RuntimeException e) {
+                    throw new InferenceException(modelId, e);
+                }
+                return new Timed<>(value, started - submitted, System.nanoTime() - started);
+            } finally {
+                slots.release();
+            }
+        } finally {
+            admission.release();
         }
     }
 
@@ -122,9 +111,9 @@ public final class ModelRunner implements AutoCloseable {
         });
     }
 
-    /** Jobs waiting for a worker. */
+    /** Requests waiting for a slot. */
     public int queueDepth() {
-        return workers.getQueue().size();
+        return waiting.get();
     }
 
     public int concurrency() {
@@ -135,12 +124,14 @@ public final class ModelRunner implements AutoCloseable {
         return queueCapacity;
     }
 
-    /** Stops taking work, lets running jobs finish, then frees the session. */
+    /** Refuses new work, waits (up to 30 s) for the runs in progress, then frees the session. */
     @Override
     public void close() {
-        workers.shutdown();
+        closed = true;
         try {
-            workers.awaitTermination(30, TimeUnit.SECONDS);
+            if (slots.tryAcquire(concurrency, 30, TimeUnit.SECONDS)) {
+                slots.release(concurrency);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -63,6 +63,8 @@ public final class SessionFactory {
         o.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
         o.setIntraOpNumThreads(s.intraOpThreads());
         o.setInterOpNumThreads(s.interOpThreads());
+        o.addConfigEntry("session.intra_op.allow_spinning", s.allowSpinning() ? "1" : "0");
+        o.addConfigEntry("session.inter_op.allow_spinning", s.allowSpinning() ? "1" : "0");
         o.setExecutionMode(s.interOpThreads() > 1 ? SessionOptions.ExecutionMode.PARALLEL
                 : SessionOptions.ExecutionMode.SEQUENTIAL);
         return o;

@@ -27,18 +27,18 @@ final class Examples {
 
     static final String TOO_LARGE = """
             {"type": "urn:visionserve:problem:payload-too-large", "title": "Payload too large", "status": 413,
-             "detail": "image has 100000000 pixels; the limit is 40000000 (visionserve.limits.max-image-pixels)",
+             "detail": "image 0: the image is 10000x10000 = 100000000 pixels, more than the limit of 40000000 pixels (visionserve.limits.max-image-pixels)",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "payload-too-large",
-             "limit": 40000000, "configKey": "visionserve.limits.max-image-pixels"}""";
+             "limit": 40000000, "configKey": "visionserve.limits.max-image-pixels", "image": 0}""";
 
     static final String UNSUPPORTED = """
             {"type": "urn:visionserve:problem:unsupported-media-type", "title": "Unsupported media type", "status": 415,
-             "detail": "image/tiff is not supported; send JPEG, PNG, BMP or GIF",
-             "instance": "/v1/models/inception_next_tiny/classify", "code": "unsupported-media-type"}""";
+             "detail": "image 0: the data is not a JPEG, PNG, BMP, GIF or WebP image (declared as image/tiff)",
+             "instance": "/v1/models/inception_next_tiny/classify", "code": "unsupported-media-type", "image": 0}""";
 
     static final String CORRUPT = """
             {"type": "urn:visionserve:problem:corrupt-image", "title": "Corrupt image", "status": 422,
-             "detail": "image 0 (cat.jpg) could not be decoded: truncated JPEG",
+             "detail": "image 0 (cat.jpg) could not be decoded: the JPEG image is corrupt or truncated: Premature end of JPEG file",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "corrupt-image", "image": 0}""";
 
     static final String WRONG_TASK = """

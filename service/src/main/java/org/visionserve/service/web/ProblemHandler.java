@@ -117,7 +117,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     @ExceptionHandler
-    ResponseEntity<Object> unexpected(Exception e, WebRequest req) throws Exception {
+    ResponseEntity<Object> unexpected(Exception e, WebRequest req) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
         }

@@ -1,5 +1,9 @@
 package org.visionserve.service.bench;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -16,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,18 +39,25 @@ import org.visionserve.service.image.ImageDecoder;
 import org.visionserve.service.image.ImageLimits;
 import org.visionserve.service.image.ImagePreprocessor;
 import org.visionserve.service.image.RgbImage;
-import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.SessionFactory;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Raw ONNX Runtime session latency vs the service's end-to-end HTTP latency at batch 1, then the
  * service's throughput with 1, 4 and 16 concurrent clients. One JVM, one machine, one run: the raw
- * session uses exactly the service's session options, and raw and HTTP measurements alternate in
- * small blocks so background load hits both alike. Not a unit test; see service/BENCHMARK.md.
+ * session uses exactly the service's session options and is called directly on the benchmark
+ * thread, and raw and HTTP measurements alternate in small blocks so background load hits both alike. Not a unit test; see service/BENCHMARK.md.
  *
  * <pre>args: [rounds=30] [seconds per throughput level=20] [model=inception_next_tiny]</pre>
  */
 public final class LatencyBenchmark {
+
+    /** ORT's busy-waiting, as the service is configured (visionserve.runtime.allow-spinning). */
+    /** Requests per path before measuring: the JIT compiles the decoder and resize loops meanwhile. */
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 100);
+
+    private static final boolean SPINNING = Boolean.getBoolean("visionserve.runtime.allow-spinning");
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 30;
@@ -71,12 +83,14 @@ public final class LatencyBenchmark {
 
         // The service's default settings for this host: concurrency 1, intra-op threads = cores.
         var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
-                VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0);
+                VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0, SPINNING);
         SessionFactory.Bound raw = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE), settings);
         ConfigurableApplicationContext ctx = new SpringApplication(VisionServeApplication.class).run(
                 "--server.port=0", "--visionserve.models.dir=" + dir, "--visionserve.models.defaults=" + model,
-                "--logging.level.root=WARN", "--spring.main.banner-mode=off");
-        try (ModelRunner rawRunner = new ModelRunner(model + "-raw", raw.session(), 1, 0)) {
+                "--logging.level.root=WARN", "--spring.main.banner-mode=off",
+                "--visionserve.runtime.allow-spinning=" + SPINNING);
+        System.out.println("ORT allow_spinning: " + SPINNING);
+        try (OrtSession rawSession = raw.session()) {
             String base = "http://127.0.0.1:" + ctx.getEnvironment().getProperty("local.server.port");
             HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             awaitReady(client, base);
@@ -86,18 +100,19 @@ public final class LatencyBenchmark {
             for (Image image : images) {
                 FloatBuffer tensor = tensor(image, prep);
                 long[] shape = {1, 3, prep.inputSize(), prep.inputSize()};
-                for (int i = 0; i < 10; i++) { // warm both paths
-                    rawOnce(rawRunner, tensor, shape);
-                    httpOnce(client, url, image);
+                for (int i = 0; i < WARMUP; i++) { // warm both paths, and let the JIT finish compiling the service's
+                    rawOnce(rawSession, tensor, shape);
+                    httpOnce(client, url, image, new double[STAGES.length]);
                 }
                 double[] rawMs = new double[rounds * block];
                 double[] httpMs = new double[rounds * block];
+                double[] stageSums = new double[STAGES.length];
                 for (int r = 0; r < rounds; r++) {
                     for (int i = 0; i < block; i++) {
-                        rawMs[r * block + i] = rawOnce(rawRunner, tensor, shape);
+                        rawMs[r * block + i] = rawOnce(rawSession, tensor, shape);
                     }
                     for (int i = 0; i < block; i++) {
-                        httpMs[r * block + i] = httpOnce(client, url, image);
+                        httpMs[r * block + i] = httpOnce(client, url, image, stageSums);
                     }
                 }
                 Stats rs = Stats.of(rawMs);
@@ -110,6 +125,12 @@ public final class LatencyBenchmark {
                 System.out.println("| service, HTTP end to end (image in, top-5 JSON out) | " + hs.row());
                 System.out.printf(Locale.ROOT, "ratio service/raw: p50 %.3f, mean %.3f%n", hs.p50 / rs.p50,
                         hs.mean / rs.mean);
+                StringBuilder stages = new StringBuilder("service stages as it reports them (mean ms):");
+                for (int i = 0; i < STAGES.length; i++) {
+                    stages.append(String.format(Locale.ROOT, " %s %.2f", STAGES[i], stageSums[i] / httpMs.length));
+                }
+                System.out.println(stages.append(String.format(Locale.ROOT, "; HTTP, Spring MVC and JSON outside"
+                        + " 'total': %.2f", hs.mean - stageSums[STAGES.length - 1] / httpMs.length)));
             }
 
             Image image = images.get(0);
@@ -138,19 +159,32 @@ public final class LatencyBenchmark {
         return t.rewind();
     }
 
-    /** What the service's runner does for one request: tensor over the buffer, run, copy the logits out. */
-    private static double rawOnce(ModelRunner runner, FloatBuffer tensor, long[] shape) throws InterruptedException {
+    /** The bare session on the calling thread: tensor over the buffer, run, copy the logits out. */
+    private static double rawOnce(OrtSession session, FloatBuffer tensor, long[] shape) throws OrtException {
         long t0 = System.nanoTime();
-        runner.infer(tensor, shape);
+        try (OnnxTensor t = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), tensor, shape);
+             OrtSession.Result r = session.run(Map.of(session.getInputNames().iterator().next(), t))) {
+            FloatBuffer logits = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            logits.get(new float[logits.remaining()]);
+        }
         return (System.nanoTime() - t0) / 1e6;
     }
 
-    private static double httpOnce(HttpClient client, String url, Image image) throws IOException, InterruptedException {
+    private static final String[] STAGES = {"decode", "preprocess", "queue", "inference", "postprocess", "total"};
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    /** One request; adds the stage times the service reports to {@code stageSums}. */
+    private static double httpOnce(HttpClient client, String url, Image image, double[] stageSums)
+            throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         HttpResponse<String> r = client.send(request(url, image), HttpResponse.BodyHandlers.ofString());
         double ms = (System.nanoTime() - t0) / 1e6;
         if (r.statusCode() != 200) {
             throw new IllegalStateException("HTTP " + r.statusCode() + ": " + r.body());
+        }
+        JsonNode timings = JSON.readTree(r.body()).get("timings");
+        for (int i = 0; i < STAGES.length; i++) {
+            stageSums[i] += timings.get(STAGES[i]).asDouble();
         }
         return ms;
     }

@@ -52,7 +52,7 @@ class ModelRepositoryTest {
                 "cuda_or_cpu", new ModelSettings(null, Device.CUDA, CudaFallback.CPU, null, null, null, null),
                 "cuda_only", new ModelSettings(null, Device.CUDA, CudaFallback.FAIL, null, null, null, null),
                 "switched_off", new ModelSettings(false, null, null, null, null, null, null)));
-        var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0),
+        var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         repository = new ModelRepository(props, new ServiceMetrics(registry));
