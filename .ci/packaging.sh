@@ -38,6 +38,13 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- 1. engine, base image, image ----------------------------------------------------------------
+missing=()
+for tool in curl python3 node npm; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]/node/nodejs}" >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]/node/nodejs}" >/dev/null; }
+fi
 ../shared/ci/start-docker.sh
 step "docker engine"
 ../shared/ci/build-base-image.sh "$BASE"
