@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Lints the Helm chart and validates what it renders with every value set in helm/ci-values/,
+# offline, against the Kubernetes schemas (+ ServiceMonitor) and a strict unknown-field pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+chart=helm/visionserve
+out=$(mktemp -d /tmp/helm-check.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+../shared/ci/install-helm.sh >/dev/null
+helm lint --strict "$chart"
+rendered=()
+for values in helm/ci-values/*.yaml; do
+  name=$(basename "$values" .yaml)
+  helm lint --strict "$chart" -f "$values" >/dev/null
+  helm template "ci-$name" "$chart" --namespace ci -f "$values" > "$out/$name.yaml"
+  echo "[helm-check] $name: $(grep -c '^kind:' "$out/$name.yaml") manifests ($(grep '^kind:' "$out/$name.yaml" | awk '{print $2}' | sort | tr '\n' ' '))"
+  rendered+=("$out/$name.yaml")
+done
+# The schema must refuse what it is there to refuse.
+if helm template bad "$chart" --set gpu.enabled=yes >/dev/null 2>&1; then
+  echo "[helm-check] values.schema.json accepted gpu.enabled=yes" >&2; exit 1
+fi
+../shared/ci/validate-k8s.sh "${rendered[@]}"

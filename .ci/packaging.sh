@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Packaging checks, called by .ci/run after the Maven build (the service jar must exist; it is built
+# here if not). Each step prints its time; the summary at the end lists them.
+#   1. Docker engine + local JRE base image (../shared/ci), the image built from the Dockerfile
+#      (--target image-host: the jars built on the host), its size;
+#   2. the image run as CI would deploy it (read-only root, /tmp tmpfs, models volume, non-root):
+#      cold start to ready, no ONNX Runtime library copied to /tmp, HEALTHCHECK script, a real
+#      classification, the Gatling smoke profile, and the Grafana dashboard's queries run against a
+#      real Prometheus scraping it;
+#   3. helm lint/template/validate, k6 type check, docker-compose config;
+#   4. the Testcontainers system tests (module src-test, profile system-tests) through the generated
+#      Java client, and the generated TypeScript client type-checked.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
+PORT=${PACKAGING_PORT:-18080}
+PROM_PORT=${PACKAGING_PROM_PORT:-19090}
+BASE=local/jre17:bookworm
+export DOCKER_BUILDKIT=0   # no buildx on these machines: the legacy builder, stated explicitly
+timings=()
+t0=$(date +%s)
+step() { local now; now=$(date +%s); timings+=("$(printf '%-34s %4d s' "$1" $((now - t0)))"); t0=$now; }
+log() { echo "[packaging] $*"; }
+container=visionserve-ci-$$
+volume=visionserve-ci-models-$$
+prom_pid=""
+compose_up=""
+cleanup() {
+  [ -n "$compose_up" ] && VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1 || true
+  docker rm -f "$container" >/dev/null 2>&1 || true
+  docker volume rm "$volume" "$volume-init" >/dev/null 2>&1 || true
+  [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
+  # Testcontainers runs without Ryuk here: remove whatever its tests left behind.
+  local left
+  left=$(docker ps -aq --filter label=org.testcontainers=true 2>/dev/null || true)
+  [ -n "$left" ] && docker rm -f $left >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# ---- 1. engine, base image, image ----------------------------------------------------------------
+missing=()
+for tool in curl python3 node npm; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]/node/nodejs}" >/dev/null \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]/node/nodejs}" >/dev/null; }
+fi
+../shared/ci/start-docker.sh
+step "docker engine"
+../shared/ci/build-base-image.sh "$BASE"
+step "base image $BASE"
+if [ ! -f service/target/service-0.1.0-SNAPSHOT.jar ]; then
+  ./mvnw -B -ntp -q -DskipTests package -pl service -am
+  step "service jar"
+fi
+docker build -q --network host --build-arg BASE_IMAGE="$BASE" --target image-host -t "$IMAGE" . \
+  > /tmp/packaging-build.log 2>&1 || { cat /tmp/packaging-build.log; log "docker build failed"; exit 1; }
+size_mb=$(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f", $1/1e6}')
+base_mb=$(docker image inspect -f '{{.Size}}' "$BASE" | awk '{printf "%.0f", $1/1e6}')
+log "image $IMAGE: ${size_mb} MB (base $BASE ${base_mb} MB)"
+step "docker build"
+
+# ---- 2. the image running: cold start, /tmp, health, a classification, dashboard queries ---------
+docker volume create "$volume" >/dev/null
+start=$(date +%s%N)
+docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
+  -e SERVER_PORT="$PORT" "$IMAGE" >/dev/null
+ready=""
+for _ in $(seq 1 900); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null; then ready=1; break; fi
+  [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || break
+  sleep 0.2
+done
+if [ -z "$ready" ]; then docker logs "$container" 2>&1 | tail -40; log "container did not become ready"; exit 1; fi
+cold_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+log "cold start to ready (first run: exports the default model, loads and warms it up): ${cold_ms} ms"
+docker restart "$container" >/dev/null
+start=$(date +%s%N)
+for _ in $(seq 1 900); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && break
+  sleep 0.2
+done
+warm_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+log "restart to ready (models already in the volume): ${warm_ms} ms"
+# ORT's natives come from /opt/onnxruntime/lib: nothing but (empty) folders may appear in /tmp
+big=$(docker exec "$container" sh -c 'find /tmp -type f -size +1M; find /tmp -name "*.so*"')
+if [ -n "$big" ]; then log "native libraries were copied to /tmp: $big"; exit 1; fi
+log "/tmp in the running container: $(docker exec "$container" du -sh /tmp | cut -f1), no native library copied"
+docker exec "$container" /usr/local/bin/visionserve-healthcheck || { log "HEALTHCHECK script failed on a ready service"; exit 1; }
+[ "$(docker exec "$container" id -u)" = 10001 ] || { log "container does not run as uid 10001"; exit 1; }
+if docker exec "$container" sh -c 'touch /app/x' 2>/dev/null; then log "root filesystem is writable"; exit 1; fi
+# CUDA asked for on a machine without it: ORT opens its CUDA provider where it was unpacked (no copy to
+# /tmp), fails on the missing CUDA libraries, and the model falls back to CPU as configured.
+docker rm -f "$container" >/dev/null
+docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
+  -e SERVER_PORT="$PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
+for _ in $(seq 1 900); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && break
+  sleep 0.2
+done
+docker logs "$container" 2>&1 | grep -q 'libonnxruntime_providers_cuda.so' || { log "CUDA provider was not tried"; exit 1; }
+big=$(docker exec "$container" sh -c 'find /tmp -type f -size +1M; find /tmp -name "*.so*"')
+[ -z "$big" ] || { log "CUDA attempt copied native libraries to /tmp: $big"; exit 1; }
+curl -fsS "http://127.0.0.1:$PORT/v1/models/inception_next_tiny" | grep -q '"device":"cpu"' \
+  || { log "model did not fall back to CPU"; exit 1; }
+log "device=cuda without a GPU: CUDA provider opened in place, nothing copied to /tmp, model on CPU"
+out=$(curl -fsS -F file=@k6/data/chelsea.jpg "http://127.0.0.1:$PORT/v1/models/inception_next_tiny/classify?top_k=3")
+echo "$out" | grep -q '"predictions":\[{' || { log "unexpected classification: $out"; exit 1; }
+log "classified k6/data/chelsea.jpg in the container: ${out:0:160}..."
+step "image run checks"
+
+read -r prom_pid prom_dir < <(../shared/ci/start-prometheus.sh "127.0.0.1:$PORT" "$PROM_PORT")
+[ -n "${prom_pid:-}" ] || { log "Prometheus did not start"; exit 1; }
+step "prometheus"
+# The Gatling smoke profile (the k6 scenario) against the container; its traffic feeds the dashboard check.
+./mvnw -B -ntp -q -f load-test gatling:test -Dprofile=smoke -Dduration=10 -Dp95Ms=2000 \
+  -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke.log 2>&1 || { tail -60 /tmp/gatling-smoke.log; exit 1; }
+grep -E '^(classify|Global).*: (true|false)' /tmp/gatling-smoke.log
+step "gatling smoke (10 s)"
+sleep 2
+python3 .ci/check-dashboard.py deploy/grafana/dashboards/visionserve.json "http://127.0.0.1:$PROM_PORT" \
+  --expect-data inception_next_tiny
+kill "$prom_pid"; prom_pid=""; rm -rf "$prom_dir"
+step "dashboard queries on Prometheus"
+docker rm -f "$container" >/dev/null
+
+# ---- 3. chart, k6, compose ------------------------------------------------------------------------
+.ci/helm-check.sh
+step "helm lint/template/validate"
+# The chart's exporter init container, run with the CI image as Kubernetes would (read-only root,
+# /tmp and the model volume writable, uid 10001): exports both models, then finds them on a rerun.
+helm template ci helm/visionserve -f helm/ci-values/existing-claim.yaml --show-only templates/deployment.yaml \
+  > /tmp/packaging-deployment.yaml
+NODE_PATH="${K8S_VALIDATE_HOME:-/tmp/k8s-validate}/node_modules" node -e '
+  const d = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const c = d.spec.template.spec.initContainers[0];
+  process.stdout.write(c.args[0]);' /tmp/packaging-deployment.yaml > /tmp/packaging-init.sh
+docker volume create "$volume-init" >/dev/null
+for run in 1 2; do
+  docker run --rm --read-only --tmpfs /tmp -v "$volume-init:/models" -v /tmp/packaging-init.sh:/init.sh:ro \
+    -e MODELS_DIR=/models -e JAVA_OPTS="-XX:MaxRAMPercentage=75" --entrypoint /bin/sh "$IMAGE" /init.sh \
+    > "/tmp/packaging-init.$run.log" 2>&1 || { cat "/tmp/packaging-init.$run.log"; exit 1; }
+done
+docker volume rm "$volume-init" >/dev/null
+grep -c '^wrote ' /tmp/packaging-init.1.log | grep -qx 2 && grep -c 'already in' /tmp/packaging-init.2.log | grep -qx 2 \
+  || { cat /tmp/packaging-init.*.log; log "chart init container did not export both models"; exit 1; }
+log "chart init container: exported 2 models into an empty volume, skipped them on the rerun"
+step "chart init container in the image"
+.ci/k6-check.sh
+step "k6 type check"
+command -v docker-compose >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null
+docker-compose config -q
+docker-compose --profile gpu config -q
+log "docker-compose config: ok ($(docker-compose version --short))"
+# The compose service itself, built and run as compose defines it (read-only, tmpfs, volume, host
+# network); Prometheus' and Grafana's images cannot be pulled here (their config is checked above,
+# the dashboard's queries in step 2).
+export COMPOSE_DOCKER_CLI_BUILD=0
+BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci build -q visionserve
+VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci up -d visionserve
+compose_up=1
+ready=""
+for _ in $(seq 1 900); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && { ready=1; break; }
+  sleep 0.2
+done
+[ -n "$ready" ] || { docker-compose -p visionserve-ci logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
+VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1; compose_up=""
+log "docker-compose build + up of the service: ready"
+step "docker-compose config + service up"
+
+# ---- 4. system tests -------------------------------------------------------------------------------
+if [ -f src-test/pom.xml ]; then
+  ./mvnw -B -ntp -P system-tests -pl src-test verify
+  step "system tests (Testcontainers)"
+  # The TypeScript client generated in that build, type-checked with a usage example (tsc from k6-check).
+  "${K6_CHECK_HOME:-/tmp/k6-typecheck}/node_modules/.bin/tsc" -p src-test/typescript/tsconfig.json
+  log "generated TypeScript client and src-test/typescript/usage.ts type-check"
+  step "TypeScript client type check"
+fi
+
+echo "[packaging] image ${size_mb} MB, cold start ${cold_ms} ms, restart ${warm_ms} ms; step times:"
+printf '  %s\n' "${timings[@]}"
