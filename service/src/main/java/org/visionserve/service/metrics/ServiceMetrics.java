@@ -52,9 +52,17 @@ public class ServiceMetrics {
     }
 
     public void recordStage(String model, String device, Stage stage, long nanos) {
+        recordStage(model, device, id(stage), nanos);
+    }
+
+    /**
+     * A stage of another task's pipeline (e.g. {@code flow} of a clip, {@code encode} of a mask);
+     * stage names are lower-case identifiers fixed in code, never taken from a request.
+     */
+    public void recordStage(String model, String device, String stage, long nanos) {
         timers.computeIfAbsent(model + '\0' + device + '\0' + stage, k -> Timer.builder("visionserve.stage")
                         .description("Time spent in each stage of a request")
-                        .tags("model", model, "device", device, "stage", id(stage))
+                        .tags("model", model, "device", device, "stage", stage)
                         .serviceLevelObjectives(SLO_BUCKETS)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
