@@ -19,17 +19,39 @@ public class ClipDecodeException extends RuntimeException {
     }
 
     private final Kind kind;
+    private final ClipLimits.Bound bound;
+    private final long limit;
 
     public ClipDecodeException(Kind kind, String message) {
-        this(kind, message, null);
+        this(kind, message, (Throwable) null);
     }
 
     public ClipDecodeException(Kind kind, String message, Throwable cause) {
         super(message, cause);
         this.kind = kind;
+        this.bound = null;
+        this.limit = -1;
+    }
+
+    /** A {@link Kind#TOO_LARGE} refusal, naming the bound passed and its value (milliseconds for the duration). */
+    public ClipDecodeException(String message, ClipLimits.Bound bound, long limit) {
+        super(message);
+        this.kind = Kind.TOO_LARGE;
+        this.bound = bound;
+        this.limit = limit;
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** Which of the {@link ClipLimits} was passed, for {@link Kind#TOO_LARGE}; null otherwise. */
+    public ClipLimits.Bound bound() {
+        return bound;
+    }
+
+    /** The value of {@link #bound()} (bytes, milliseconds, frames or pixels); -1 if none. */
+    public long limit() {
+        return limit;
     }
 }

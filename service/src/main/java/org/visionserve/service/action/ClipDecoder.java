@@ -1,7 +1,6 @@
 package org.visionserve.service.action;
 
 import static org.visionserve.service.action.ClipDecodeException.Kind.CORRUPT;
-import static org.visionserve.service.action.ClipDecodeException.Kind.TOO_LARGE;
 import static org.visionserve.service.action.ClipDecodeException.Kind.UNSUPPORTED;
 
 import java.awt.image.BufferedImage;

@@ -17,6 +17,9 @@ public record ClipLimits(long maxBytes, Duration maxDuration, int maxFrames, lon
     /** 64 MiB, 30 s, 750 frames (30 s at 25 fps), 640x480: at most ~690 MB of decoded frames. */
     public static final ClipLimits DEFAULT = new ClipLimits(64L << 20, Duration.ofSeconds(30), 750, 640L * 480);
 
+    /** The four bounds, so a refusal can name the one passed (and the web layer its config key). */
+    public enum Bound { BYTES, DURATION, FRAMES, PIXELS }
+
     public ClipLimits {
         if (maxBytes <= 0 || maxFrames <= 0 || maxPixels <= 0 || maxDuration == null || maxDuration.isNegative()
                 || maxDuration.isZero()) {
@@ -27,29 +30,29 @@ public record ClipLimits(long maxBytes, Duration maxDuration, int maxFrames, lon
 
     void checkBytes(long bytes) {
         if (bytes > maxBytes) {
-            throw new ClipDecodeException(ClipDecodeException.Kind.TOO_LARGE,
-                    "upload of " + bytes + " bytes exceeds the limit of " + maxBytes + " bytes");
+            throw new ClipDecodeException("upload of " + bytes + " bytes exceeds the limit of " + maxBytes + " bytes",
+                    Bound.BYTES, maxBytes);
         }
     }
 
     void checkSize(int width, int height) {
         if ((long) width * height > maxPixels) {
-            throw new ClipDecodeException(ClipDecodeException.Kind.TOO_LARGE, "frame size " + width + "x" + height
-                    + " exceeds the limit of " + maxPixels + " pixels per frame");
+            throw new ClipDecodeException("frame size " + width + "x" + height
+                    + " exceeds the limit of " + maxPixels + " pixels per frame", Bound.PIXELS, maxPixels);
         }
     }
 
     void checkFrames(long frames) {
         if (frames > maxFrames) {
-            throw new ClipDecodeException(ClipDecodeException.Kind.TOO_LARGE,
-                    "clip has more than " + maxFrames + " frames (the limit)");
+            throw new ClipDecodeException("clip has more than " + maxFrames + " frames (the limit)", Bound.FRAMES, maxFrames);
         }
     }
 
     void checkDuration(long micros) {
         if (micros > maxDuration.toNanos() / 1000) {
-            throw new ClipDecodeException(ClipDecodeException.Kind.TOO_LARGE, "clip is longer than the limit of "
-                    + maxDuration.toMillis() / 1000.0 + " s");
+            throw new ClipDecodeException("clip is longer than the limit of "
+                    + maxDuration.toMillis() / 1000.0 + " s", Bound.DURATION,
+                    maxDuration.toMillis());
         }
     }
 }

@@ -59,12 +59,22 @@ public final class ClipPipeline implements AutoCloseable {
 
     /** Already decoded frames to stream inputs. */
     public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos) {
+        return prepare(clip, method, norm, decodeNanos, ClipTensors.direct(PreparedClip.RGB_FLOATS),
+                ClipTensors.direct(PreparedClip.FLOW_FLOATS));
+    }
+
+    /**
+     * As above, writing the stream inputs into the caller's direct buffers ({@link PreparedClip#RGB_FLOATS}
+     * and {@link PreparedClip#FLOW_FLOATS} values), so the caller decides when their memory is freed.
+     */
+    public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos,
+                                FloatBuffer rgbOut, FloatBuffer flowOut) {
         FrameSampling sampling = FrameSampling.of(clip.frameCount());
         long t1 = System.nanoTime();
         Map<Integer, FlowField> fields = flow.compute(clip, sampling.pairs(), method);
         long t2 = System.nanoTime();
-        FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool);
-        FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool);
+        FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool, rgbOut);
+        FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool, flowOut);
         long t3 = System.nanoTime();
         return new PreparedClip(rgb, flowStacks, sampling, method, clip.width(), clip.height(), clip.fps(),
                 clip.source(), fields.size(), new PreparedClip.Timings(decodeNanos, t2 - t1, t3 - t2));

@@ -29,8 +29,13 @@ public final class ClipTensors {
     /** RGB planes R, G, B of each sample point's frame. */
     public static FloatBuffer rgb(DecodedClip clip, FrameSampling sampling, StreamNormalization norm,
                                   ExecutorService pool) {
+        return rgb(clip, sampling, norm, pool, direct(sampling.rgbFrames().length * 3 * PLANE));
+    }
+
+    /** As above, into {@code out} (at least {@code points * 3 * PLANE} values), which is returned. */
+    public static FloatBuffer rgb(DecodedClip clip, FrameSampling sampling, StreamNormalization norm,
+                                  ExecutorService pool, FloatBuffer out) {
         int points = sampling.rgbFrames().length;
-        FloatBuffer out = direct(points * 3 * PLANE);
         List<Callable<Void>> tasks = new ArrayList<>();
         for (int i = 0; i < points; i++) {
             byte[] frame = clip.frames().get(sampling.rgbFrames()[i]);
@@ -50,9 +55,15 @@ public final class ClipTensors {
     /** Flow stacks: for each point ten fields in time order, channels (y, x) per field. */
     public static FloatBuffer flow(Map<Integer, FlowField> fields, FrameSampling sampling,
                                    StreamNormalization norm, ExecutorService pool) {
+        int floats = sampling.flowStarts().length * 2 * FrameSampling.STACK * PLANE;
+        return flow(fields, sampling, norm, pool, direct(floats));
+    }
+
+    /** As above, into {@code out} (at least {@code points * 20 * PLANE} values), which is returned. */
+    public static FloatBuffer flow(Map<Integer, FlowField> fields, FrameSampling sampling,
+                                   StreamNormalization norm, ExecutorService pool, FloatBuffer out) {
         int points = sampling.flowStarts().length;
         int channels = 2 * FrameSampling.STACK;
-        FloatBuffer out = direct(points * channels * PLANE);
         List<Callable<Void>> tasks = new ArrayList<>();
         for (int i = 0; i < points; i++) {
             int start = sampling.flowStarts()[i];

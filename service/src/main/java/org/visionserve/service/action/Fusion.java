@@ -68,8 +68,16 @@ public final class Fusion {
             throw new IllegalArgumentException("features of " + rgbFeatures.length + " and "
                     + flowFeatures.length + " values, expected frames x " + FEATURES);
         }
+        return headFeatures(rgbFeatures, flowFeatures, ClipTensors.direct(rgbFeatures.length * 2));
+    }
+
+    /** As above, into {@code out} (position 0, room for {@code frames * 4096} values), which is returned flipped. */
+    public static FloatBuffer headFeatures(float[] rgbFeatures, float[] flowFeatures, FloatBuffer out) {
+        if (rgbFeatures.length != flowFeatures.length || rgbFeatures.length % FEATURES != 0) {
+            throw new IllegalArgumentException("features of " + rgbFeatures.length + " and "
+                    + flowFeatures.length + " values, expected frames x " + FEATURES);
+        }
         int frames = rgbFeatures.length / FEATURES;
-        FloatBuffer out = ClipTensors.direct(frames * 2 * FEATURES);
         for (int t = 0; t < frames; t++) {
             out.put(rgbFeatures, t * FEATURES, FEATURES);
             out.put(flowFeatures, t * FEATURES, FEATURES);

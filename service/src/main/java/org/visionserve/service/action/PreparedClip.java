@@ -17,6 +17,8 @@ public record PreparedClip(FloatBuffer rgb, FloatBuffer flow, FrameSampling samp
     public static final long[] RGB_SHAPE = {FrameSampling.POINTS, 3, ClipTensors.CROP, ClipTensors.CROP};
     public static final long[] FLOW_SHAPE = {FrameSampling.POINTS, 2 * FrameSampling.STACK, ClipTensors.CROP,
             ClipTensors.CROP};
+    public static final int RGB_FLOATS = FrameSampling.POINTS * 3 * ClipTensors.PLANE;
+    public static final int FLOW_FLOATS = FrameSampling.POINTS * 2 * FrameSampling.STACK * ClipTensors.PLANE;
 
     /** Stage times in nanoseconds: decode, optical flow, tensor building (resize, normalise, crop). */
     public record Timings(long decodeNanos, long flowNanos, long tensorsNanos) {

@@ -6,7 +6,7 @@ import java.util.PriorityQueue;
 import org.visionserve.service.classification.ClassificationResult.Prediction;
 
 /** Softmax over one row of logits and its k most probable classes. */
-final class TopK {
+public final class TopK {
 
     private TopK() {
     }
@@ -15,7 +15,7 @@ final class TopK {
      * Softmax of {@code logits[offset, offset + n)} (shifted by the maximum, in double, so large
      * logits do not overflow) and the {@code k} largest probabilities, most probable first.
      */
-    static List<Prediction> softmaxTopK(float[] logits, int offset, int n, int k, List<String> labels) {
+    public static List<Prediction> softmaxTopK(float[] logits, int offset, int n, int k, List<String> labels) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, logits[offset + i]);

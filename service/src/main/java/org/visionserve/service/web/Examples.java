@@ -50,4 +50,24 @@ final class Examples {
             {"type": "urn:visionserve:problem:model-busy", "title": "Model at capacity", "status": 503,
              "detail": "model 'inception_next_tiny' is at capacity (1 running, 64 queued); retry later",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "model-busy"}""";
+
+    static final String RECOGNIZED = """
+            {"model": "ts_lstm_ucf101", "head": "ts_lstm", "device": "cpu", "weights": "checkpoint",
+             "models": {"rgb": {"id": "resnet101_rgb", "device": "cpu", "weights": "checkpoint"},
+                        "flow": {"id": "resnet101_flow", "device": "cpu", "weights": "checkpoint"},
+                        "head": {"id": "ts_lstm_ucf101", "device": "cpu", "weights": "checkpoint"}},
+             "clip": {"source": "mov,mp4,m4a,3gp,3g2,mj2/h264", "width": 320, "height": 240, "fps": 25.0, "frames": 250},
+             "flow": "tvl1", "flowPairs": 226,
+             "frameIndices": [4, 13, 22, 31, 40, 49, 58, 67, 76, 85, 94, 103, 112, 121, 130, 139, 148, 157, 166, 175, 184, 193, 202, 211, 220],
+             "flowStacks": [0, 9, 18, 27, 36, 45, 54, 63, 72, 81, 90, 99, 108, 117, 126, 135, 144, 153, 162, 171, 180, 189, 198, 207, 216],
+             "predictions": [{"index": 8, "label": "BasketballDunk", "probability": 0.71},
+                             {"index": 7, "label": "Basketball", "probability": 0.18}],
+             "baseline": [{"index": 8, "label": "BasketballDunk", "probability": 0.64},
+                          {"index": 7, "label": "Basketball", "probability": 0.2}],
+             "streams": {"rgb": [{"index": 7, "label": "Basketball", "probability": 0.52},
+                                 {"index": 8, "label": "BasketballDunk", "probability": 0.33}],
+                         "flow": [{"index": 8, "label": "BasketballDunk", "probability": 0.58},
+                                  {"index": 44, "label": "JavelinThrow", "probability": 0.09}]},
+             "timings": {"decode": 120.0, "flow": 28000.0, "preprocess": 400.0, "queue": 0.1,
+                         "features_rgb": 1500.0, "features_flow": 1700.0, "head": 12.0, "total": 31800.0}}""";
 }

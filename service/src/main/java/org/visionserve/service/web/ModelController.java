@@ -122,7 +122,11 @@ public class ModelController {
         return classifier.classify(id, inputs, k);
     }
 
-    private static ImageInput input(MultipartFile f) throws IOException {
+    /** The container's per-part limit is the request limit (clips are larger): images are bounded here. */
+    private ImageInput input(MultipartFile f) throws IOException {
+        if (f.getSize() > maxImageBytes) {
+            throw tooLarge(f.getSize());
+        }
         return new ImageInput(f.getOriginalFilename(), f.getBytes(), f.getContentType());
     }
 

@@ -18,10 +18,14 @@ import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.multipart.MaxUploadSizeExceededException;
 import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.visionserve.service.action.ClipDecodeException;
+import org.visionserve.service.action.FeatureModelException;
+import org.visionserve.service.action.PipelineBusyException;
 import org.visionserve.service.classification.ImageRejectedException;
 import org.visionserve.service.classification.InvalidParameterException;
 import org.visionserve.service.classification.TooManyImagesException;
 import org.visionserve.service.classification.WrongTaskException;
+import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.image.ImageDecodeException;
 import org.visionserve.service.runtime.InferenceException;
@@ -40,13 +44,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
-    private final long maxImageBytes;
     private final long maxRequestBytes;
     private final int maxBatchImages;
     private final int maxParts;
 
     public ProblemHandler(VisionServeProperties props, @Value("${server.tomcat.max-part-count:-1}") int maxParts) {
-        this.maxImageBytes = props.limits().maxImageBytes().toBytes();
         this.maxRequestBytes = props.limits().maxRequestBytes().toBytes();
         this.maxBatchImages = props.limits().maxBatchImages();
         this.maxParts = maxParts;
@@ -115,6 +117,40 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return respond(p, retryAfter(1), req);
     }
 
+    /** A clip that cannot be turned into frames: not a video, damaged, too short or over a clip limit. */
+    @ExceptionHandler
+    ResponseEntity<Object> clipRejected(ClipDecodeException e, WebRequest req) {
+        ProblemDetail p = switch (e.kind()) {
+            case UNSUPPORTED -> problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                    "Unsupported media type", e.getMessage());
+            case CORRUPT -> problem(HttpStatus.UNPROCESSABLE_CONTENT, "corrupt-clip", "Corrupt clip",
+                    "the clip could not be decoded: " + e.getMessage());
+            case TOO_SHORT -> problem(HttpStatus.UNPROCESSABLE_CONTENT, "clip-too-short", "Clip too short",
+                    e.getMessage());
+            case TOO_LARGE -> e.bound() == null
+                    ? problem(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large", "Payload too large", e.getMessage())
+                    : tooLarge("payload-too-large", "Payload too large", e.getMessage() + " ("
+                            + ActionProperties.limitKey(e.bound()) + ")", e.limit(), ActionProperties.limitKey(e.bound()));
+        };
+        return respond(p, req);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<Object> pipelineBusy(PipelineBusyException e, WebRequest req) {
+        req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
+        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "pipeline-busy", "Clip pipeline at capacity",
+                e.getMessage());
+        p.setProperty("queueCapacity", e.queueCapacity());
+        return respond(p, retryAfter(5), req);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<Object> featureModel(FeatureModelException e, WebRequest req) {
+        log.warn("clip request refused: {}", e.getMessage());
+        return respond(problem(HttpStatus.SERVICE_UNAVAILABLE, "feature-model-unavailable",
+                "Feature model unavailable", e.getMessage()), req);
+    }
+
     /** A multipart body the container cannot parse (size limits are handled below). */
     @ExceptionHandler
     ResponseEntity<Object> badMultipart(MultipartException e, WebRequest req) {
@@ -151,16 +187,20 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             HttpHeaders headers, HttpStatusCode status, WebRequest req) {
         String cause = e.getMostSpecificCause().getClass().getSimpleName();
         ProblemDetail p;
-        if (cause.startsWith("FileCount")) {
+        boolean clip = req instanceof org.springframework.web.context.request.ServletWebRequest s
+                && s.getRequest().getRequestURI().endsWith("/recognize");
+        if (cause.startsWith("FileCount") && clip) {
+            p = tooLarge("too-many-frames", "Too many frames", "the request has more than " + maxParts
+                    + " parts (server.tomcat.max-part-count): send a longer clip as a video", maxParts,
+                    "server.tomcat.max-part-count");
+        } else if (cause.startsWith("FileCount")) {
             p = tooLarge("too-many-images", "Too many images", "the request has more than " + maxParts
                     + " parts (server.tomcat.max-part-count); at most " + maxBatchImages
                     + " images are served per request (" + TooManyImagesException.CONFIG_KEY + ")",
                     maxBatchImages, TooManyImagesException.CONFIG_KEY);
-        } else if (cause.startsWith("FileSize")) {
-            p = tooLarge("payload-too-large", "Payload too large", "an uploaded image exceeds the limit of "
-                    + maxImageBytes + " bytes (visionserve.limits.max-image-bytes)", maxImageBytes,
-                    "visionserve.limits.max-image-bytes");
         } else {
+            // Tomcat's per-part limit is the request limit (application.yaml): images and clips have their
+            // own, smaller ones, checked by the controllers with their keys.
             p = tooLarge("payload-too-large", "Payload too large", "the request exceeds the limit of "
                     + maxRequestBytes + " bytes (visionserve.limits.max-request-bytes)", maxRequestBytes,
                     "visionserve.limits.max-request-bytes");
@@ -172,7 +212,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest req) {
         ProblemDetail p = problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type",
-                "content type " + e.getContentType() + " is not accepted here; send multipart/form-data or an image/* body");
+                "content type " + e.getContentType() + " is not accepted here; send one of "
+                        + e.getSupportedMediaTypes());
         return respond(p, headers, req);
     }
 

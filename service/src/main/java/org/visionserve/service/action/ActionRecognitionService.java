@@ -1,0 +1,326 @@
+package org.visionserve.service.action;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Service;
+import org.visionserve.export.ModelMetadata;
+import org.visionserve.export.models.Preprocessing;
+import org.visionserve.export.models.Task;
+import org.visionserve.service.action.RecognitionResult.Clip;
+import org.visionserve.service.action.RecognitionResult.ModelUse;
+import org.visionserve.service.action.RecognitionResult.Models;
+import org.visionserve.service.action.RecognitionResult.Streams;
+import org.visionserve.service.action.RecognitionResult.Timings;
+import org.visionserve.service.classification.ClassificationResult.Prediction;
+import org.visionserve.service.classification.InvalidParameterException;
+import org.visionserve.service.classification.TopK;
+import org.visionserve.service.classification.WrongTaskException;
+import org.visionserve.service.config.ActionProperties;
+import org.visionserve.service.metrics.ServiceMetrics;
+import org.visionserve.service.runtime.ModelRepository;
+import org.visionserve.service.runtime.ModelRunner;
+import org.visionserve.service.runtime.ServedModel;
+import org.visionserve.service.runtime.UnknownModelException;
+
+/**
+ * The clip pipeline behind {@code POST /v1/models/{head}/recognize}: decode, sample, optical flow and
+ * stream tensors ({@link ClipPipeline}), the RGB and flow ResNets through their models' runners (in
+ * sub-batches of {@code stream-batch} frames), the {@code [1, 25, 4096]} feature matrix through the
+ * head's runner, and the baseline and per-stream scores from the ResNets' logits. At most
+ * {@code concurrency} clips run at once and {@code queue-capacity} wait; beyond that a request is
+ * refused at once. Each request's direct buffers are freed when it ends.
+ */
+@Service
+public class ActionRecognitionService implements DisposableBean {
+
+    /** Stage names of the {@code visionserve_stage_seconds} histogram for clips. */
+    public static final List<String> STAGES = List.of("decode", "flow", "preprocess", "queue", "features_rgb",
+            "features_flow", "head", "total");
+
+    private static final int POINTS = FrameSampling.POINTS;
+    private static final int RGB_FRAME = 3 * ClipTensors.PLANE;
+    private static final int FLOW_FRAME = 2 * FrameSampling.STACK * ClipTensors.PLANE;
+
+    private final ModelRepository repository;
+    private final ServiceMetrics metrics;
+    private final ActionProperties props;
+    private final ClipPipeline pipeline;
+    private final Semaphore admission;
+    private final Semaphore slots;
+    private final AtomicInteger inProgress = new AtomicInteger();
+
+    public ActionRecognitionService(ModelRepository repository, ServiceMetrics metrics, ActionProperties props) {
+        this.repository = repository;
+        this.metrics = metrics;
+        this.props = props;
+        int threads = props.flowThreads() > 0 ? props.flowThreads() : Runtime.getRuntime().availableProcessors();
+        this.pipeline = new ClipPipeline(props.limits().clipLimits(), threads);
+        this.admission = new Semaphore(props.concurrency() + props.queueCapacity());
+        this.slots = new Semaphore(props.concurrency(), true);
+    }
+
+    /** The request's flow method, or the head's configured default when it names none. */
+    public FlowMethod flowMethod(String headId, String requested) {
+        if (requested == null || requested.isBlank()) {
+            return props.flowFor(headId);
+        }
+        return switch (requested.toLowerCase(Locale.ROOT)) {
+            case "tvl1", "tv-l1" -> FlowMethod.TVL1;
+            case "farneback" -> FlowMethod.FARNEBACK;
+            default -> throw new InvalidParameterException("flow", "flow must be tvl1 or farneback, got '"
+                    + requested + "'");
+        };
+    }
+
+    /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
+    public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK)
+            throws InterruptedException {
+        return recognize(headId, flow, topK, () -> pipeline.decoder().decode(video));
+    }
+
+    /** Recognises the action in frame images given in time order. */
+    public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK)
+            throws InterruptedException {
+        return recognize(headId, flow, topK, () -> pipeline.decoder().decodeImages(frames));
+    }
+
+    /** Clips holding a slot or waiting for one. */
+    public int inProgress() {
+        return inProgress.get();
+    }
+
+    /**
+     * Takes one of the pipeline's clip slots, waiting in the clip queue if there is room in it.
+     *
+     * @throws PipelineBusyException if every slot is taken and the queue is full
+     */
+    public Permit admit() throws InterruptedException {
+        if (!admission.tryAcquire()) {
+            throw new PipelineBusyException(props.concurrency(), props.queueCapacity());
+        }
+        inProgress.incrementAndGet();
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            inProgress.decrementAndGet();
+            admission.release();
+            throw e;
+        }
+        return new Permit();
+    }
+
+    /** A clip slot, given back on close. */
+    public final class Permit implements AutoCloseable {
+        private boolean closed;
+
+        private Permit() {
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                slots.release();
+                admission.release();
+                inProgress.decrementAndGet();
+            }
+        }
+    }
+
+    private interface Decode {
+        DecodedClip run();
+    }
+
+    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, Decode decode)
+            throws InterruptedException {
+        // Every model check before any work: a wrong id costs nothing.
+        ServedModel head = repository.ready(headId);
+        if (head.metadata().task() != Task.ACTION_RECOGNITION) {
+            throw new WrongTaskException(headId, head.metadata().task().id(), Task.ACTION_RECOGNITION.id());
+        }
+        ServedModel rgb = featureModel(props.rgbModel(), "rgb-model", 3);
+        ServedModel flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK);
+        StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
+
+        long t0 = System.nanoTime();
+        try (Permit permit = admit();
+             NativeFloats rgbInput = new NativeFloats(PreparedClip.RGB_FLOATS);
+             NativeFloats flowInput = new NativeFloats(PreparedClip.FLOW_FLOATS);
+             NativeFloats headInput = new NativeFloats(POINTS * 2 * Fusion.FEATURES)) {
+            long admitted = System.nanoTime();
+            DecodedClip clip = decode.run();
+            long decodeNanos = System.nanoTime() - admitted;
+            PreparedClip prepared = pipeline.prepare(clip, flow, norm, decodeNanos, rgbInput.floats(),
+                    flowInput.floats());
+            int frames = clip.frameCount();
+            clip = null; // the decoded frames can go while the networks run
+
+            StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3);
+            StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK);
+            FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
+            ModelRunner.Timed<float[]> headRun = runHead(head, features);
+
+            List<String> labels = labels(head.metadata());
+            float[] logits = headRun.value();
+            int classes = logits.length;
+            int k = Math.min(topK, classes);
+            List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
+            List<Prediction> baseline = top(Fusion.baselineScores(rgbRun.logits, flowRun.logits, classes), k, labels);
+            Streams streams = new Streams(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
+                    top(Fusion.meanScores(flowRun.logits, classes), k, labels));
+            long postEnd = System.nanoTime();
+
+            PreparedClip.Timings pt = prepared.timings();
+            long queue = (admitted - t0) + rgbRun.queueNanos + flowRun.queueNanos + headRun.queueNanos();
+            long total = postEnd - t0;
+            String headDevice = device(head);
+            record(headId, headDevice, "decode", pt.decodeNanos());
+            record(headId, headDevice, "flow", pt.flowNanos());
+            record(headId, headDevice, "preprocess", pt.tensorsNanos());
+            record(headId, headDevice, "queue", queue);
+            record(headId, device(rgb), "features_rgb", rgbRun.runNanos);
+            record(headId, device(flowModel), "features_flow", flowRun.runNanos);
+            record(headId, headDevice, "head", headRun.runNanos());
+            record(headId, headDevice, "total", total);
+
+            ModelUse headUse = use(head);
+            Models models = new Models(use(rgb), use(flowModel), headUse);
+            boolean seeded = List.of(models.rgb(), models.flow(), headUse).stream()
+                    .anyMatch(m -> "seeded".equals(m.weights()));
+            return new RecognitionResult(headId, head.metadata().family(), headDevice,
+                    seeded ? "seeded" : headUse.weights(), models,
+                    new Clip(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
+                    prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
+                    prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
+                    predictions, baseline, streams,
+                    new Timings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(pt.tensorsNanos()), ms(queue),
+                            ms(rgbRun.runNanos), ms(flowRun.runNanos), ms(headRun.runNanos()),
+                            ms(total)));
+        }
+    }
+
+    /** A feature model of the pipeline, ready, of the right task and input channels. */
+    private ServedModel featureModel(String id, String key, int channels) {
+        ServedModel m;
+        try {
+            m = repository.ready(id);
+        } catch (UnknownModelException e) {
+            throw new FeatureModelException("the clip pipeline's feature model '" + id + "' ("
+                    + ActionProperties.PREFIX + key + ") is not in the model repository");
+        }
+        ModelMetadata meta = m.metadata();
+        long[] shape = meta.inputs().get(0).shape();
+        if (meta.task() != Task.ACTION_FEATURES || shape.length != 4 || shape[1] != channels
+                || shape[2] != ClipTensors.CROP || shape[3] != ClipTensors.CROP || meta.preprocessing() == null
+                || meta.outputs().stream().noneMatch(o -> o.name().equals("features"))
+                || meta.outputs().stream().noneMatch(o -> o.name().equals("logits"))) {
+            throw new FeatureModelException("model '" + id + "' (" + ActionProperties.PREFIX + key
+                    + ") is not an action feature model with input [B," + channels + ",224,224] and outputs"
+                    + " features, logits");
+        }
+        return m;
+    }
+
+    private static StreamNormalization normalization(ModelMetadata rgb, ModelMetadata flow) {
+        Preprocessing r = rgb.preprocessing();
+        Preprocessing f = flow.preprocessing();
+        return new StreamNormalization(r.mean(), r.std(), f.mean(), f.std());
+    }
+
+    /** One stream's features {@code [frames * 2048]} and logits {@code [frames * classes]}. */
+    private record StreamRun(float[] features, float[] logits, long queueNanos, long runNanos) {
+    }
+
+    /** The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input}. */
+    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels)
+            throws InterruptedException {
+        String inputName = model.metadata().inputs().get(0).name();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        float[] features = null;
+        float[] logits = null;
+        long queue = 0;
+        long run = 0;
+        int batch = props.streamBatch();
+        for (int start = 0; start < POINTS; start += batch) {
+            int n = Math.min(batch, POINTS - start);
+            FloatBuffer slice = input.slice(start * frameFloats, n * frameFloats);
+            long[] shape = {n, channels, ClipTensors.CROP, ClipTensors.CROP};
+            ModelRunner.Timed<float[][]> t = model.runner().submit(session -> {
+                try (OnnxTensor x = OnnxTensor.createTensor(env, slice, shape);
+                     OrtSession.Result r = session.run(Map.of(inputName, x), Set.of("features", "logits"))) {
+                    return new float[][] {values(r, "features"), values(r, "logits")};
+                }
+            });
+            if (features == null) {
+                features = new float[POINTS * (t.value()[0].length / n)];
+                logits = new float[POINTS * (t.value()[1].length / n)];
+            }
+            System.arraycopy(t.value()[0], 0, features, start * (features.length / POINTS), t.value()[0].length);
+            System.arraycopy(t.value()[1], 0, logits, start * (logits.length / POINTS), t.value()[1].length);
+            queue += t.queueNanos();
+            run += t.runNanos();
+        }
+        return new StreamRun(features, logits, queue, run);
+    }
+
+    private static ModelRunner.Timed<float[]> runHead(ServedModel head, FloatBuffer features)
+            throws InterruptedException {
+        String inputName = head.metadata().inputs().get(0).name();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long[] shape = {1, POINTS, 2 * Fusion.FEATURES};
+        return head.runner().submit(session -> {
+            try (OnnxTensor x = OnnxTensor.createTensor(env, features, shape);
+                 OrtSession.Result r = session.run(Map.of(inputName, x), Set.of("logits"))) {
+                return values(r, "logits");
+            }
+        });
+    }
+
+    private static float[] values(OrtSession.Result r, String name) {
+        OnnxTensor t = (OnnxTensor) r.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
+        FloatBuffer b = t.getFloatBuffer();
+        float[] v = new float[b.remaining()];
+        b.get(v);
+        return v;
+    }
+
+    /** Top-k of a score vector whose softmax gives the probabilities. */
+    private static List<Prediction> top(float[] scores, int k, List<String> labels) {
+        return TopK.softmaxTopK(scores, 0, scores.length, k, labels);
+    }
+
+    private static List<String> labels(ModelMetadata meta) {
+        return meta.labels() == null ? null : meta.labels().classes();
+    }
+
+    private void record(String model, String device, String stage, long nanos) {
+        metrics.recordStage(model, device, stage, nanos);
+    }
+
+    private static String device(ServedModel m) {
+        return m.device().name().toLowerCase(Locale.ROOT);
+    }
+
+    private static ModelUse use(ServedModel m) {
+        ModelMetadata meta = m.metadata();
+        return new ModelUse(m.id(), device(m), meta.weights() == null ? "unknown" : meta.weights().source());
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e3) / 1e3;
+    }
+
+    @Override
+    public void destroy() {
+        pipeline.close();
+    }
+}

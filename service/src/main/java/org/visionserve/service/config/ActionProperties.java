@@ -1,0 +1,76 @@
+package org.visionserve.service.config;
+
+import java.time.Duration;
+import java.util.Map;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.visionserve.service.action.ClipLimits;
+import org.visionserve.service.action.FlowMethod;
+
+/**
+ * Everything under {@code visionserve.action.*}: the clip endpoint's feature models, flow method,
+ * resource bounds and upload limits.
+ *
+ * @param rgbModel      id of the RGB-stream feature model the heads' features come from
+ * @param flowModel     id of the flow-stream feature model
+ * @param flow          optical flow used when the request names none ({@code tvl1} as the reference, or
+ *                      {@code farneback}, ~20x faster, shifts the flow stream's predictions)
+ * @param streamBatch   frames per ResNet run (1 to 25): smaller sub-batches bound ONNX Runtime's memory
+ * @param concurrency   clips in the pipeline (decode, flow, both streams, head) at once
+ * @param queueCapacity clips waiting for one of those slots; beyond that 503 {@code pipeline-busy}
+ * @param flowThreads   the optical-flow and tensor pool shared by all clips; 0 = available processors
+ * @param settings      per head model id: overrides (its default flow method)
+ */
+@ConfigurationProperties("visionserve.action")
+public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
+                               @DefaultValue("resnet101_flow") String flowModel,
+                               @DefaultValue("tvl1") FlowMethod flow,
+                               @DefaultValue("25") int streamBatch,
+                               @DefaultValue("1") int concurrency,
+                               @DefaultValue("2") int queueCapacity,
+                               @DefaultValue("0") int flowThreads,
+                               @DefaultValue Limits limits,
+                               Map<String, HeadSettings> settings) {
+
+    public static final String PREFIX = "visionserve.action.";
+
+    public ActionProperties {
+        settings = settings == null ? Map.of() : Map.copyOf(settings);
+        if (streamBatch < 1 || streamBatch > 25) {
+            throw new IllegalArgumentException(PREFIX + "stream-batch must be 1 to 25, got " + streamBatch);
+        }
+        if (concurrency < 1 || queueCapacity < 0) {
+            throw new IllegalArgumentException(PREFIX + "concurrency must be >= 1 and queue-capacity >= 0");
+        }
+    }
+
+    /** Upload bounds of one clip (video or frame list); see {@link ClipLimits}. */
+    public record Limits(@DefaultValue("64MB") DataSize maxBytes, @DefaultValue("30s") Duration maxDuration,
+                         @DefaultValue("750") int maxFrames, @DefaultValue("307200") long maxPixels) {
+
+        public ClipLimits clipLimits() {
+            return new ClipLimits(maxBytes.toBytes(), maxDuration, maxFrames, maxPixels);
+        }
+    }
+
+    /** Overrides for one head; a null field takes the default above. */
+    public record HeadSettings(FlowMethod flow) {
+    }
+
+    /** The flow method of a head when the request names none. */
+    public FlowMethod flowFor(String headId) {
+        HeadSettings s = settings.get(headId);
+        return s != null && s.flow() != null ? s.flow() : flow;
+    }
+
+    /** The configuration key of a clip limit, for 413 answers. */
+    public static String limitKey(ClipLimits.Bound bound) {
+        return PREFIX + "limits." + switch (bound) {
+            case BYTES -> "max-bytes";
+            case DURATION -> "max-duration";
+            case FRAMES -> "max-frames";
+            case PIXELS -> "max-pixels";
+        };
+    }
+}

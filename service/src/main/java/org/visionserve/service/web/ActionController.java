@@ -1,0 +1,158 @@
+package org.visionserve.service.web;
+
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.SchemaProperty;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RequestPart;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.multipart.MultipartFile;
+import org.visionserve.service.action.ActionRecognitionService;
+import org.visionserve.service.action.FlowMethod;
+import org.visionserve.service.action.RecognitionResult;
+import org.visionserve.service.classification.ClassificationService;
+import org.visionserve.service.classification.InvalidParameterException;
+import org.visionserve.service.config.ActionProperties;
+
+/** Action recognition on a video clip or a list of frames, with a head model (TS-LSTM, Temporal-Inception). */
+@RestController
+@RequestMapping("/v1/models")
+@Tag(name = "models", description = "Models served, and classification with them")
+public class ActionController {
+
+    static final String MAX_CLIP_BYTES_KEY = ActionProperties.PREFIX + "limits.max-bytes";
+    private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
+    private static final String DESCRIPTION = "Send a video (MP4, MOV, WebM or AVI; multipart part 'file' or the raw "
+            + "body with a video/* or application/octet-stream type) or frame images in time order (repeated "
+            + "multipart part 'frames'). The clip is sampled at 25 points; RGB frames and 10-field optical-flow "
+            + "stacks go through the two ResNet-101 streams (visionserve.action.rgb-model, flow-model), their "
+            + "[1,25,4096] features through the head named in the path. Returns the head's top_k UCF101 classes "
+            + "(softmax of its logits), the two-stream baseline's and each stream's top_k, the frame indices used, "
+            + "the flow method used and the time of each stage in milliseconds. TV-L1 flow costs ~0.25 s per "
+            + "320x240 frame pair and core: a 10 s clip takes tens of seconds on a small CPU; farneback is ~20x "
+            + "faster but shifts the flow stream's predictions.";
+
+    private final ActionRecognitionService service;
+    private final ClassificationService classifier;
+    private final long maxClipBytes;
+
+    public ActionController(ActionRecognitionService service, ClassificationService classifier,
+                            ActionProperties props) {
+        this.service = service;
+        this.classifier = classifier;
+        this.maxClipBytes = props.limits().maxBytes().toBytes();
+    }
+
+    @PostMapping(path = "/{id}/recognize", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(summary = "Recognise the action in a video clip or a list of frames", description = DESCRIPTION,
+            requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
+                    @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(type = "object"),
+                            schemaProperties = {
+                                    @SchemaProperty(name = "file", schema = @Schema(type = "string", format = "binary",
+                                            description = "the video (MP4, MOV, WebM, AVI)")),
+                                    @SchemaProperty(name = "frames", array = @io.swagger.v3.oas.annotations.media.ArraySchema(
+                                            schema = @Schema(type = "string", format = "binary",
+                                                    description = "frame images (PNG, JPEG, BMP, GIF) in time order")))}),
+                    @Content(mediaType = "video/mp4", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "video/webm", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "video/quicktime", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "video/x-msvideo", schema = @Schema(type = "string", format = "binary")),
+                    @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))}))
+    @ApiResponse(responseCode = "200", description = "top-k actions of the head, the baseline and each stream",
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = RecognitionResult.class),
+                    examples = @ExampleObject(value = Examples.RECOGNIZED)))
+    @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow) or no video / frames part",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "404", description = "no such model",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "413", description = "bytes, duration, frames or frame size over its limit "
+            + "(named with its config key)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "415", description = "not a supported video container, or a frame that is no image",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "422", description = "corrupt, truncated or empty clip, or fewer than 11 frames",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    @ApiResponse(responseCode = "503", description = "clip pipeline or a model's queue full (Retry-After), "
+            + "a model loading or failed, or a feature model missing",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+    public RecognitionResult recognizeMultipart(
+            @PathVariable @Parameter(example = "ts_lstm_ucf101") String id,
+            @RequestPart(name = "file", required = false) @Parameter(hidden = true) MultipartFile file,
+            @RequestPart(name = "frames", required = false) @Parameter(hidden = true) List<MultipartFile> frames,
+            @RequestParam(name = "flow", required = false) @Parameter(description = "optical flow: tvl1 or "
+                    + "farneback (default: the model's visionserve.action setting)", example = "farneback") String flow,
+            @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
+                    example = "5") Integer topK) throws IOException, InterruptedException {
+        int k = classifier.topK(topK);
+        FlowMethod method = service.flowMethod(id, flow);
+        boolean hasFrames = frames != null && !frames.isEmpty();
+        if ((file == null) == !hasFrames) {
+            throw new InvalidParameterException(file == null ? "file" : "frames",
+                    "send either the video as part 'file' or the frame images as parts 'frames', not "
+                            + (file == null ? "neither" : "both"));
+        }
+        if (file != null) {
+            if (file.getSize() > maxClipBytes) {
+                throw tooLarge(file.getSize());
+            }
+            return service.recognizeVideo(id, file.getBytes(), method, k);
+        }
+        List<byte[]> images = new ArrayList<>(frames.size());
+        for (MultipartFile f : frames) {
+            images.add(f.getBytes());
+        }
+        return service.recognizeFrames(id, images, method, k);
+    }
+
+    @PostMapping(path = "/{id}/recognize", consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
+            produces = MediaType.APPLICATION_JSON_VALUE)
+    @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
+    public RecognitionResult recognizeRaw(
+            @PathVariable String id,
+            @RequestParam(name = "flow", required = false) String flow,
+            @RequestParam(name = "top_k", required = false) Integer topK,
+            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
+        int k = classifier.topK(topK);
+        FlowMethod method = service.flowMethod(id, flow);
+        return service.recognizeVideo(id, readBounded(request), method, k);
+    }
+
+    /** Reads the raw body, refusing it from Content-Length or once it passes the limit, never buffering more. */
+    private byte[] readBounded(HttpServletRequest request) throws IOException {
+        long declared = request.getContentLengthLong();
+        if (declared > maxClipBytes) {
+            throw tooLarge(declared);
+        }
+        try (InputStream in = request.getInputStream()) {
+            byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxClipBytes + 1));
+            if (body.length > maxClipBytes) {
+                throw tooLarge(-1);
+            }
+            return body;
+        }
+    }
+
+    private PayloadTooLargeException tooLarge(long size) {
+        return new PayloadTooLargeException("video " + (size >= 0 ? "of " + size + " bytes " : "")
+                + "exceeds the limit of " + maxClipBytes + " bytes (" + MAX_CLIP_BYTES_KEY + ")",
+                maxClipBytes, MAX_CLIP_BYTES_KEY);
+    }
+}

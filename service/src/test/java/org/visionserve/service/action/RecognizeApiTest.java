@@ -1,0 +1,199 @@
+package org.visionserve.service.action;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.visionserve.service.Http;
+import tools.jackson.databind.JsonNode;
+
+/** The clip endpoint over real HTTP with the real (seeded) ResNet-101 streams and heads. */
+class RecognizeApiTest extends ActionTestBase {
+
+    /**
+     * One clip through TS-LSTM with Farneback, then with the default flow (TV-L1, the only TV-L1 run of
+     * the suite): the whole response, the RGB stream unchanged between the two, the stage histograms,
+     * and no direct memory kept.
+     */
+    @Test
+    void recognizesAVideoWithBothFlowMethods() {
+        byte[] video = mp4(40, 3, 2);
+        double okBefore = metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok");
+        long directBefore = directMemory();
+
+        Http.Response fb = postVideo(TS_LSTM, "?flow=farneback&top_k=101", video);
+        assertThat(fb.status()).as(fb.body()).isEqualTo(200);
+        JsonNode r = fb.json();
+        System.out.println("farneback response: " + fb.body());
+        assertThat(r.get("model").asString()).isEqualTo(TS_LSTM);
+        assertThat(r.get("head").asString()).isEqualTo("ts_lstm");
+        assertThat(r.get("device").asString()).isEqualTo("cpu");
+        assertThat(r.get("weights").asString()).isEqualTo("seeded");
+        assertThat(r.get("models").get("rgb").get("id").asString()).isEqualTo(RGB);
+        assertThat(r.get("models").get("flow").get("id").asString()).isEqualTo(FLOW);
+        assertThat(r.get("models").get("head").get("weights").asString()).isEqualTo("seeded");
+        assertThat(r.get("clip").get("frames").asInt()).isEqualTo(40);
+        assertThat(r.get("clip").get("width").asInt()).isEqualTo(W);
+        assertThat(r.get("clip").get("source").asString()).startsWith("mov,mp4");
+        assertThat(r.get("flow").asString()).isEqualTo("farneback");
+        // 40 frames: N = 39, interval 1, points on frames 4..28, stacks from pair 0; pairs 0..33, each once
+        assertThat(ints(r.get("frameIndices"))).containsExactly(IntStream.range(4, 29).toArray());
+        assertThat(ints(r.get("flowStacks"))).containsExactly(IntStream.range(0, 25).toArray());
+        assertThat(r.get("flowPairs").asInt()).isEqualTo(34);
+        assertDistribution(r.get("predictions"), 101);
+        assertDistribution(r.get("baseline"), 101);
+        assertDistribution(r.get("streams").get("rgb"), 101);
+        assertDistribution(r.get("streams").get("flow"), 101);
+        JsonNode t = r.get("timings");
+        double parts = 0;
+        for (String stage : ActionRecognitionService.STAGES) {
+            assertThat(t.get(stage).asDouble()).as(stage).isGreaterThanOrEqualTo(0);
+            parts += stage.equals("total") ? 0 : t.get(stage).asDouble();
+        }
+        for (String stage : List.of("decode", "flow", "preprocess", "features_rgb", "features_flow", "head")) {
+            assertThat(t.get(stage).asDouble()).as(stage).isPositive();
+        }
+        assertThat(t.get("total").asDouble()).isGreaterThanOrEqualTo(parts * 0.999);
+
+        Http.Response tv = postVideo(TS_LSTM, "?top_k=101", video); // the configured default: TV-L1
+        assertThat(tv.status()).as(tv.body()).isEqualTo(200);
+        JsonNode s = tv.json();
+        assertThat(s.get("flow").asString()).isEqualTo("tvl1");
+        // Same RGB frames, same RGB stream: only the flow stream (and what it feeds) may move.
+        assertThat(s.get("streams").get("rgb")).isEqualTo(r.get("streams").get("rgb"));
+        System.out.printf("TV-L1 vs Farneback, same clip: head %s, baseline %s, flow stream %s; "
+                        + "flow %.0f ms vs %.0f ms%n", movement(s.get("predictions"), r.get("predictions")),
+                movement(s.get("baseline"), r.get("baseline")),
+                movement(s.get("streams").get("flow"), r.get("streams").get("flow")),
+                s.get("timings").get("flow").asDouble(), t.get("flow").asDouble());
+
+        assertThat(metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok")).isEqualTo(okBefore + 2);
+        for (String stage : ActionRecognitionService.STAGES) {
+            assertThat(metric("visionserve_stage_seconds_count", "model", TS_LSTM, "stage", stage))
+                    .as(stage).isGreaterThanOrEqualTo(2);
+        }
+        assertThat(metric("visionserve_stage_seconds_bucket", "model", TS_LSTM, "stage", "flow", "le", "+Inf"))
+                .isGreaterThanOrEqualTo(2);
+        // The ~115 MB of stream inputs per clip are freed when the request ends, not left to the GC.
+        assertThat(directMemory() - directBefore).as("direct memory kept").isLessThan(8L << 20);
+    }
+
+    /** A raw WebM body to the other head: its configured flow (Farneback) applies without a parameter. */
+    @Test
+    void rawBodyToTemporalInceptionUsesItsConfiguredFlow() {
+        byte[] webm = encode(TestClips.Kind.WEBM_VP8, W, H, 25, 36, -2, 3);
+        Http.Response resp = http.post("/v1/models/" + TEMPORAL_INCEPTION + "/recognize?top_k=3", "video/webm", webm);
+        assertThat(resp.status()).as(resp.body()).isEqualTo(200);
+        JsonNode r = resp.json();
+        assertThat(r.get("head").asString()).isEqualTo("temporal_inception");
+        assertThat(r.get("flow").asString()).isEqualTo("farneback");
+        assertThat(r.get("clip").get("source").asString()).contains("webm");
+        assertThat(r.get("predictions").size()).isEqualTo(3);
+        assertThat(r.get("baseline").size()).isEqualTo(3);
+        assertThat(r.get("streams").get("flow").size()).isEqualTo(3);
+        assertLabels(r.get("predictions"));
+    }
+
+    /** Twelve PNG frames: the shortest-but-one clip, whose sampling repeats its last point. */
+    @Test
+    void recognizesAListOfFrames() throws IOException {
+        List<Http.Part> parts = new ArrayList<>();
+        for (byte[] f : TestClips.frames(W, H, 12, 3, 2)) {
+            parts.add(new Http.Part("frames", "f.png", "image/png", ClipDecoderTest.png(f)));
+        }
+        Http.Response resp = http.multipart("/v1/models/" + TS_LSTM + "/recognize?flow=farneback&top_k=2", parts);
+        assertThat(resp.status()).as(resp.body()).isEqualTo(200);
+        JsonNode r = resp.json();
+        assertThat(r.get("clip").get("source").asString()).isEqualTo("images");
+        assertThat(r.get("clip").get("frames").asInt()).isEqualTo(12);
+        assertThat(r.get("flowPairs").asInt()).isEqualTo(11);
+        int[] frames = ints(r.get("frameIndices"));
+        assertThat(frames).hasSize(25);
+        assertThat(IntStream.of(frames).distinct().toArray()).containsExactly(4, 5);
+        assertThat(r.get("predictions").size()).isEqualTo(2);
+    }
+
+    /** One clip at a time, no queue: with the slot held the next clip is refused at once, then served. */
+    @Test
+    void fullPipelineRejects503WithRetryAfter() throws Exception {
+        double before = metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected");
+        try (ActionRecognitionService.Permit held = service.admit()) {
+            CompletableFuture<Http.Response> refused = CompletableFuture.supplyAsync(
+                    () -> postVideo(TS_LSTM, "?flow=farneback", mp4(12, 3, 2)));
+            Http.Response r = refused.get(60, TimeUnit.SECONDS);
+            assertProblem(r, 503, "pipeline-busy");
+            assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("5");
+            assertThat(r.json().get("detail").asString()).contains("visionserve.action.concurrency");
+        }
+        assertThat(metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected"))
+                .isEqualTo(before + 1);
+        assertThat(service.inProgress()).isZero();
+    }
+
+    private static void assertDistribution(JsonNode predictions, int k) {
+        assertThat(predictions.size()).isEqualTo(k);
+        double sum = 0;
+        double previous = Double.MAX_VALUE;
+        for (JsonNode p : predictions) {
+            double prob = p.get("probability").asDouble();
+            assertThat(prob).isBetween(0.0, 1.0).isLessThanOrEqualTo(previous);
+            previous = prob;
+            sum += prob;
+        }
+        assertThat(sum).isCloseTo(1.0, within(1e-4));
+        assertLabels(predictions);
+        assertThat(IntStream.range(0, k).map(i -> predictions.get(i).get("index").asInt()).distinct().count())
+                .isEqualTo(k);
+    }
+
+    private static void assertLabels(JsonNode predictions) {
+        List<String> ucf101 = org.visionserve.export.models.Labels.load("ucf101");
+        for (JsonNode p : predictions) {
+            assertThat(p.get("label").asString()).isEqualTo(ucf101.get(p.get("index").asInt()));
+        }
+    }
+
+    /** Largest change of any class's probability between two full (top_k = 101) answers, and both argmaxes. */
+    private static String movement(JsonNode a, JsonNode b) {
+        double[] pa = byIndex(a);
+        double[] pb = byIndex(b);
+        double max = 0;
+        double l1 = 0;
+        for (int i = 0; i < pa.length; i++) {
+            max = Math.max(max, Math.abs(pa[i] - pb[i]));
+            l1 += Math.abs(pa[i] - pb[i]);
+        }
+        return String.format("max |dp| %.4f, L1 %.4f, top-1 %d vs %d (p %.4f vs %.4f)", max, l1,
+                a.get(0).get("index").asInt(), b.get(0).get("index").asInt(), a.get(0).get("probability").asDouble(),
+                b.get(0).get("probability").asDouble());
+    }
+
+    private static double[] byIndex(JsonNode predictions) {
+        double[] p = new double[101];
+        for (JsonNode n : predictions) {
+            p[n.get("index").asInt()] = n.get("probability").asDouble();
+        }
+        return p;
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] v = new int[array.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = array.get(i).asInt();
+        }
+        return v;
+    }
+
+    private static long directMemory() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+    }
+}
