@@ -75,7 +75,7 @@ class ErrorsApiTest extends ServiceTestBase {
     }
 
     @Test
-    void multipartFileOverByteLimitIsRefusedByTheContainerAs413() {
+    void multipartFileOverByteLimit413NamesTheKey() {
         double before = clientErrors();
         Http.Response r = http.multipart(ATTO + "/classify",
                 List.of(new Http.Part("file", "big.png", "image/png", new byte[1024 * 1024 + 1])));
