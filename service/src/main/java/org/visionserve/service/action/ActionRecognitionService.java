@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.springframework.beans.factory.DisposableBean;
@@ -53,7 +55,8 @@ public class ActionRecognitionService implements DisposableBean {
     private final ModelRepository repository;
     private final ServiceMetrics metrics;
     private final ActionProperties props;
-    private final ClipPipeline pipeline;
+    /** Created off the start-up thread: loading FFmpeg's and OpenCV's natives takes seconds. */
+    private final CompletableFuture<ClipPipeline> pipeline;
     private final Semaphore admission;
     private final Semaphore slots;
     private final AtomicInteger inProgress = new AtomicInteger();
@@ -63,7 +66,16 @@ public class ActionRecognitionService implements DisposableBean {
         this.metrics = metrics;
         this.props = props;
         int threads = props.flowThreads() > 0 ? props.flowThreads() : Runtime.getRuntime().availableProcessors();
-        this.pipeline = new ClipPipeline(props.limits().clipLimits(), threads);
+        this.pipeline = new CompletableFuture<>();
+        Thread init = new Thread(() -> {
+            try {
+                pipeline.complete(new ClipPipeline(props.limits().clipLimits(), threads));
+            } catch (Throwable e) {
+                pipeline.completeExceptionally(e);
+            }
+        }, "clip-pipeline-init");
+        init.setDaemon(true);
+        init.start();
         this.admission = new Semaphore(props.concurrency() + props.queueCapacity());
         this.slots = new Semaphore(props.concurrency(), true);
     }
@@ -84,13 +96,13 @@ public class ActionRecognitionService implements DisposableBean {
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK)
             throws InterruptedException {
-        return recognize(headId, flow, topK, () -> pipeline.decoder().decode(video));
+        return recognize(headId, flow, topK, p -> p.decoder().decode(video));
     }
 
     /** Recognises the action in frame images given in time order. */
     public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK)
             throws InterruptedException {
-        return recognize(headId, flow, topK, () -> pipeline.decoder().decodeImages(frames));
+        return recognize(headId, flow, topK, p -> p.decoder().decodeImages(frames));
     }
 
     /** Clips holding a slot or waiting for one. */
@@ -137,7 +149,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     private interface Decode {
-        DecodedClip run();
+        DecodedClip run(ClipPipeline pipeline);
     }
 
     private RecognitionResult recognize(String headId, FlowMethod flow, int topK, Decode decode)
@@ -152,59 +164,63 @@ public class ActionRecognitionService implements DisposableBean {
         StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
 
         long t0 = System.nanoTime();
-        try (Permit permit = admit();
-             NativeFloats rgbInput = new NativeFloats(PreparedClip.RGB_FLOATS);
-             NativeFloats flowInput = new NativeFloats(PreparedClip.FLOW_FLOATS);
-             NativeFloats headInput = new NativeFloats(POINTS * 2 * Fusion.FEATURES)) {
+        ClipPipeline pipeline = pipeline();
+        try (Permit permit = admit()) {
             long admitted = System.nanoTime();
-            DecodedClip clip = decode.run();
-            long decodeNanos = System.nanoTime() - admitted;
-            PreparedClip prepared = pipeline.prepare(clip, flow, norm, decodeNanos, rgbInput.floats(),
-                    flowInput.floats());
+            DecodedClip clip = decode.run(pipeline);
+            long decoded = System.nanoTime();
             int frames = clip.frameCount();
-            clip = null; // the decoded frames can go while the networks run
+            try (NativeFloats rgbInput = new NativeFloats(PreparedClip.RGB_FLOATS);
+                 NativeFloats flowInput = new NativeFloats(PreparedClip.FLOW_FLOATS);
+                 NativeFloats headInput = new NativeFloats(POINTS * 2 * Fusion.FEATURES)) {
+                long allocated = System.nanoTime();
+                PreparedClip prepared = pipeline.prepare(clip, flow, norm, decoded - admitted, rgbInput.floats(),
+                        flowInput.floats());
+                clip = null; // the decoded frames can go while the networks run
 
-            StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3);
-            StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK);
-            FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
-            ModelRunner.Timed<float[]> headRun = runHead(head, features);
+                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3);
+                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK);
+                FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
+                ModelRunner.Timed<float[]> headRun = runHead(head, features);
 
-            List<String> labels = labels(head.metadata());
-            float[] logits = headRun.value();
-            int classes = logits.length;
-            int k = Math.min(topK, classes);
-            List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
-            List<Prediction> baseline = top(Fusion.baselineScores(rgbRun.logits, flowRun.logits, classes), k, labels);
-            Streams streams = new Streams(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
-                    top(Fusion.meanScores(flowRun.logits, classes), k, labels));
-            long postEnd = System.nanoTime();
+                List<String> labels = labels(head.metadata());
+                float[] logits = headRun.value();
+                int classes = logits.length;
+                int k = Math.min(topK, classes);
+                List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
+                List<Prediction> baseline = top(Fusion.baselineScores(rgbRun.logits, flowRun.logits, classes), k,
+                        labels);
+                Streams streams = new Streams(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
+                        top(Fusion.meanScores(flowRun.logits, classes), k, labels));
+                long end = System.nanoTime();
 
-            PreparedClip.Timings pt = prepared.timings();
-            long queue = (admitted - t0) + rgbRun.queueNanos + flowRun.queueNanos + headRun.queueNanos();
-            long total = postEnd - t0;
-            String headDevice = device(head);
-            record(headId, headDevice, "decode", pt.decodeNanos());
-            record(headId, headDevice, "flow", pt.flowNanos());
-            record(headId, headDevice, "preprocess", pt.tensorsNanos());
-            record(headId, headDevice, "queue", queue);
-            record(headId, device(rgb), "features_rgb", rgbRun.runNanos);
-            record(headId, device(flowModel), "features_flow", flowRun.runNanos);
-            record(headId, headDevice, "head", headRun.runNanos());
-            record(headId, headDevice, "total", total);
+                PreparedClip.Timings pt = prepared.timings();
+                long preprocess = (allocated - decoded) + pt.tensorsNanos(); // buffers + resize/normalise/crop
+                long queue = (admitted - t0) + rgbRun.queueNanos + flowRun.queueNanos + headRun.queueNanos();
+                long total = end - t0;
+                String headDevice = device(head);
+                record(headId, headDevice, "decode", pt.decodeNanos());
+                record(headId, headDevice, "flow", pt.flowNanos());
+                record(headId, headDevice, "preprocess", preprocess);
+                record(headId, headDevice, "queue", queue);
+                record(headId, device(rgb), "features_rgb", rgbRun.runNanos);
+                record(headId, device(flowModel), "features_flow", flowRun.runNanos);
+                record(headId, headDevice, "head", headRun.runNanos());
+                record(headId, headDevice, "total", total);
 
-            ModelUse headUse = use(head);
-            Models models = new Models(use(rgb), use(flowModel), headUse);
-            boolean seeded = List.of(models.rgb(), models.flow(), headUse).stream()
-                    .anyMatch(m -> "seeded".equals(m.weights()));
-            return new RecognitionResult(headId, head.metadata().family(), headDevice,
-                    seeded ? "seeded" : headUse.weights(), models,
-                    new Clip(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
-                    prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
-                    prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
-                    predictions, baseline, streams,
-                    new Timings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(pt.tensorsNanos()), ms(queue),
-                            ms(rgbRun.runNanos), ms(flowRun.runNanos), ms(headRun.runNanos()),
-                            ms(total)));
+                ModelUse headUse = use(head);
+                Models models = new Models(use(rgb), use(flowModel), headUse);
+                boolean seeded = List.of(models.rgb(), models.flow(), headUse).stream()
+                        .anyMatch(m -> "seeded".equals(m.weights()));
+                return new RecognitionResult(headId, head.metadata().family(), headDevice,
+                        seeded ? "seeded" : headUse.weights(), models,
+                        new Clip(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
+                        prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
+                        prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
+                        predictions, baseline, streams,
+                        new Timings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(preprocess), ms(queue),
+                                ms(rgbRun.runNanos), ms(flowRun.runNanos), ms(headRun.runNanos()), ms(total)));
+            }
         }
     }
 
@@ -319,8 +335,17 @@ public class ActionRecognitionService implements DisposableBean {
         return Math.round(nanos / 1e3) / 1e3;
     }
 
+    /** The pipeline, once its native libraries are loaded (the first requests may wait for that). */
+    private ClipPipeline pipeline() {
+        try {
+            return pipeline.join();
+        } catch (CompletionException e) {
+            throw new IllegalStateException("the clip pipeline could not start: " + e.getCause(), e.getCause());
+        }
+    }
+
     @Override
     public void destroy() {
-        pipeline.close();
+        pipeline.thenAccept(ClipPipeline::close);
     }
 }

@@ -10,11 +10,17 @@ import java.util.concurrent.Executors;
 
 /**
  * Stage times of the clip pipeline for a 10 s 320x240 25 fps clip (a main, not a test):
- * {@code java -cp <test classpath> org.visionserve.service.action.ClipStageTimes [threads]}.
+ * {@code java -cp <test classpath> org.visionserve.service.action.ClipStageTimes [threads]}; with
+ * {@code --write FILE} it only writes that clip, e.g. to time it through the endpoint with curl.
  */
 public final class ClipStageTimes {
 
     public static void main(String[] args) throws IOException {
+        if (args.length == 2 && args[0].equals("--write")) {
+            Files.write(Path.of(args[1]), TestClips.encode(TestClips.Kind.MP4_H264, 320, 240, 25,
+                    TestClips.frames(320, 240, 250, 1, 1)));
+            return;
+        }
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
         int w = 320;
         int h = 240;

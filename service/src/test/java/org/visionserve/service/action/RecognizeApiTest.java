@@ -138,6 +138,19 @@ class RecognizeApiTest extends ActionTestBase {
         assertThat(service.inProgress()).isZero();
     }
 
+    @Test
+    void openApiDocumentsRecognize() {
+        JsonNode recognize = http.get("/v3/api-docs").json().get("paths").get("/v1/models/{id}/recognize").get("post");
+        JsonNode content = recognize.get("requestBody").get("content");
+        assertThat(content.has("multipart/form-data") && content.has("video/mp4") && content.has("video/webm")).isTrue();
+        assertThat(content.get("multipart/form-data").get("schema").get("properties").has("frames")).isTrue();
+        assertThat(recognize.get("responses").get("200").get("content").get("application/json").get("example")
+                .get("timings").has("features_flow")).isTrue();
+        for (String status : List.of("400", "404", "409", "413", "415", "422", "503")) {
+            assertThat(recognize.get("responses").has(status)).as(status).isTrue();
+        }
+    }
+
     private static void assertDistribution(JsonNode predictions, int k) {
         assertThat(predictions.size()).isEqualTo(k);
         double sum = 0;
