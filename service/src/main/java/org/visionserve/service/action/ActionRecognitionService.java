@@ -12,6 +12,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.ffmpeg.global.avcodec;
+import org.bytedeco.ffmpeg.global.avformat;
+import org.bytedeco.ffmpeg.global.swscale;
+import org.bytedeco.opencv.global.opencv_optflow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.stereotype.Service;
 import org.visionserve.export.ModelMetadata;
@@ -44,6 +51,8 @@ import org.visionserve.service.runtime.UnknownModelException;
 @Service
 public class ActionRecognitionService implements DisposableBean {
 
+    private static final Logger log = LoggerFactory.getLogger(ActionRecognitionService.class);
+
     /** Stage names of the {@code visionserve_stage_seconds} histogram for clips. */
     public static final List<String> STAGES = List.of("decode", "flow", "preprocess", "queue", "features_rgb",
             "features_flow", "head", "total");
@@ -55,8 +64,12 @@ public class ActionRecognitionService implements DisposableBean {
     private final ModelRepository repository;
     private final ServiceMetrics metrics;
     private final ActionProperties props;
-    /** Created off the start-up thread: loading FFmpeg's and OpenCV's natives takes seconds. */
-    private final CompletableFuture<ClipPipeline> pipeline;
+    /**
+     * Started off the request threads: loading FFmpeg's and OpenCV's natives takes seconds (and JavaCPP
+     * unpacks ~183 MB of them into its cache the first time). Started once the repository is loaded
+     * if it serves an action-recognition head, else by the first clip request.
+     */
+    private CompletableFuture<ClipPipeline> pipeline;
     private final Semaphore admission;
     private final Semaphore slots;
     private final AtomicInteger inProgress = new AtomicInteger();
@@ -65,19 +78,11 @@ public class ActionRecognitionService implements DisposableBean {
         this.repository = repository;
         this.metrics = metrics;
         this.props = props;
-        int threads = props.flowThreads() > 0 ? props.flowThreads() : Runtime.getRuntime().availableProcessors();
-        this.pipeline = new CompletableFuture<>();
-        Thread init = new Thread(() -> {
-            try {
-                pipeline.complete(new ClipPipeline(props.limits().clipLimits(), threads));
-            } catch (Throwable e) {
-                pipeline.completeExceptionally(e);
-            }
-        }, "clip-pipeline-init");
-        init.setDaemon(true);
-        init.start();
         this.admission = new Semaphore(props.concurrency() + props.queueCapacity());
         this.slots = new Semaphore(props.concurrency(), true);
+        Thread watcher = new Thread(this::startWhenAHeadIsServed, "clip-pipeline-watch");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 
     /** The request's flow method, or the head's configured default when it names none. */
@@ -338,14 +343,56 @@ public class ActionRecognitionService implements DisposableBean {
     /** The pipeline, once its native libraries are loaded (the first requests may wait for that). */
     private ClipPipeline pipeline() {
         try {
-            return pipeline.join();
+            return startPipeline().join();
         } catch (CompletionException e) {
             throw new IllegalStateException("the clip pipeline could not start: " + e.getCause(), e.getCause());
         }
     }
 
+    private synchronized CompletableFuture<ClipPipeline> startPipeline() {
+        if (pipeline == null) {
+            CompletableFuture<ClipPipeline> p = new CompletableFuture<>();
+            int threads = props.flowThreads() > 0 ? props.flowThreads() : Runtime.getRuntime().availableProcessors();
+            Thread init = new Thread(() -> {
+                try {
+                    ClipPipeline created = new ClipPipeline(props.limits().clipLimits(), threads);
+                    // The demuxers, decoders and scaler the grabber uses, not only avutil; TV-L1 and, through
+                    // it, imgproc and video (Farneback).
+                    for (Class<?> c : List.of(avformat.class, avcodec.class, swscale.class, opencv_optflow.class)) {
+                        Loader.load(c);
+                    }
+                    p.complete(created);
+                } catch (Throwable e) {
+                    log.error("the clip pipeline could not start (FFmpeg/OpenCV natives): clips will fail", e);
+                    p.completeExceptionally(e);
+                }
+            }, "clip-pipeline-init");
+            init.setDaemon(true);
+            init.start();
+            pipeline = p;
+        }
+        return pipeline;
+    }
+
+    /** Preloads the natives once the repository is loaded, if it serves a head: the first clip need not wait. */
+    private void startWhenAHeadIsServed() {
+        try {
+            while (!repository.loadingDone()) {
+                Thread.sleep(250);
+            }
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (repository.all().stream().anyMatch(m -> m.metadata() != null
+                && m.metadata().task() == Task.ACTION_RECOGNITION)) {
+            startPipeline();
+        }
+    }
+
     @Override
-    public void destroy() {
-        pipeline.thenAccept(ClipPipeline::close);
+    public synchronized void destroy() {
+        if (pipeline != null) {
+            pipeline.thenAccept(ClipPipeline::close);
+        }
     }
 }
