@@ -31,10 +31,13 @@ COPY docker/healthcheck.sh /usr/local/bin/visionserve-healthcheck
 COPY docker/appcds.sh /usr/local/bin/visionserve-appcds
 # ORT's natives are loaded from /opt/onnxruntime/lib (unpacked at build), never copied to /tmp.
 # The heap gets half the container's memory: model weights and ORT's arenas live outside it.
+# JavaCV's natives are not preloaded: with a read-only root JavaCPP unpacks them (~183 MB) into the /tmp
+# tmpfs, which only a clip request should cost (pre-extracting them at build is still to do).
 ENV VISIONSERVE_MODELS_DIR=/models \
     SERVER_PORT=8080 \
     ORT_NATIVE_PATH=/opt/onnxruntime/lib \
-    JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
+    JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC" \
+    VISIONSERVE_ACTION_PRELOADNATIVES=false
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ["/usr/local/bin/visionserve-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/visionserve"]

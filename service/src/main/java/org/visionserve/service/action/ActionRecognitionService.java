@@ -67,7 +67,7 @@ public class ActionRecognitionService implements DisposableBean {
     /**
      * Started off the request threads: loading FFmpeg's and OpenCV's natives takes seconds (and JavaCPP
      * unpacks ~183 MB of them into its cache the first time). Started once the repository is loaded
-     * if it serves an action-recognition head, else by the first clip request.
+     * if it serves an action-recognition head ({@code preload-natives}), else by the first clip request.
      */
     private CompletableFuture<ClipPipeline> pipeline;
     private final Semaphore admission;
@@ -80,9 +80,11 @@ public class ActionRecognitionService implements DisposableBean {
         this.props = props;
         this.admission = new Semaphore(props.concurrency() + props.queueCapacity());
         this.slots = new Semaphore(props.concurrency(), true);
-        Thread watcher = new Thread(this::startWhenAHeadIsServed, "clip-pipeline-watch");
-        watcher.setDaemon(true);
-        watcher.start();
+        if (props.preloadNatives()) {
+            Thread watcher = new Thread(this::startWhenAHeadIsServed, "clip-pipeline-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
     }
 
     /** The request's flow method, or the head's configured default when it names none. */

@@ -20,6 +20,8 @@ import org.visionserve.service.action.FlowMethod;
  * @param concurrency   clips in the pipeline (decode, flow, both streams, head) at once
  * @param queueCapacity clips waiting for one of those slots; beyond that 503 {@code pipeline-busy}
  * @param flowThreads   the optical-flow and tensor pool shared by all clips; 0 = available processors
+ * @param preloadNatives load FFmpeg's and OpenCV's natives once the repository is loaded (if it serves a
+ *                      head) instead of on the first clip
  * @param settings      per head model id: overrides (its default flow method)
  */
 @ConfigurationProperties("visionserve.action")
@@ -30,6 +32,7 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
                                @DefaultValue("1") int concurrency,
                                @DefaultValue("2") int queueCapacity,
                                @DefaultValue("0") int flowThreads,
+                               @DefaultValue("true") boolean preloadNatives,
                                @DefaultValue Limits limits,
                                Map<String, HeadSettings> settings) {
 
