@@ -24,11 +24,11 @@ import org.springframework.stereotype.Service;
 import org.visionserve.export.ModelMetadata;
 import org.visionserve.export.models.Preprocessing;
 import org.visionserve.export.models.Task;
-import org.visionserve.service.action.RecognitionResult.Clip;
+import org.visionserve.service.action.RecognitionResult.ClipInfo;
+import org.visionserve.service.action.RecognitionResult.ClipModels;
+import org.visionserve.service.action.RecognitionResult.ClipTimings;
 import org.visionserve.service.action.RecognitionResult.ModelUse;
-import org.visionserve.service.action.RecognitionResult.Models;
-import org.visionserve.service.action.RecognitionResult.Streams;
-import org.visionserve.service.action.RecognitionResult.Timings;
+import org.visionserve.service.action.RecognitionResult.StreamScores;
 import org.visionserve.service.classification.ClassificationResult.Prediction;
 import org.visionserve.service.classification.InvalidParameterException;
 import org.visionserve.service.classification.TopK;
@@ -197,7 +197,7 @@ public class ActionRecognitionService implements DisposableBean {
                 List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
                 List<Prediction> baseline = top(Fusion.baselineScores(rgbRun.logits, flowRun.logits, classes), k,
                         labels);
-                Streams streams = new Streams(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
+                StreamScores streams = new StreamScores(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
                         top(Fusion.meanScores(flowRun.logits, classes), k, labels));
                 long end = System.nanoTime();
 
@@ -216,16 +216,16 @@ public class ActionRecognitionService implements DisposableBean {
                 record(headId, headDevice, "total", total);
 
                 ModelUse headUse = use(head);
-                Models models = new Models(use(rgb), use(flowModel), headUse);
+                ClipModels models = new ClipModels(use(rgb), use(flowModel), headUse);
                 boolean seeded = List.of(models.rgb(), models.flow(), headUse).stream()
                         .anyMatch(m -> "seeded".equals(m.weights()));
                 return new RecognitionResult(headId, head.metadata().family(), headDevice,
                         seeded ? "seeded" : headUse.weights(), models,
-                        new Clip(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
+                        new ClipInfo(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
                         prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
                         prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
                         predictions, baseline, streams,
-                        new Timings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(preprocess), ms(queue),
+                        new ClipTimings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(preprocess), ms(queue),
                                 ms(rgbRun.runNanos), ms(flowRun.runNanos), ms(headRun.runNanos()), ms(total)));
             }
         }

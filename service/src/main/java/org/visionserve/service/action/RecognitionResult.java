@@ -23,23 +23,23 @@ import org.visionserve.service.classification.ClassificationResult.Prediction;
  * @param streams      each stream alone: softmax of its logits' mean over the frames
  * @param timings      milliseconds per stage
  */
-public record RecognitionResult(String model, String head, String device, String weights, Models models, Clip clip,
-                                String flow, int flowPairs, int[] frameIndices, int[] flowStacks,
-                                List<Prediction> predictions, List<Prediction> baseline, Streams streams,
-                                Timings timings) {
+public record RecognitionResult(String model, String head, String device, String weights, ClipModels models,
+                                ClipInfo clip, String flow, int flowPairs, int[] frameIndices, int[] flowStacks,
+                                List<Prediction> predictions, List<Prediction> baseline, StreamScores streams,
+                                ClipTimings timings) {
 
     /** A model of the pipeline: id, bound device, weights source ({@code seeded} or {@code checkpoint}). */
     public record ModelUse(String id, String device, String weights) {
     }
 
-    public record Models(ModelUse rgb, ModelUse flow, ModelUse head) {
+    public record ClipModels(ModelUse rgb, ModelUse flow, ModelUse head) {
     }
 
     /** @param source container/codec as FFmpeg names them, or {@code images} for a frame list */
-    public record Clip(String source, int width, int height, double fps, int frames) {
+    public record ClipInfo(String source, int width, int height, double fps, int frames) {
     }
 
-    public record Streams(List<Prediction> rgb, List<Prediction> flow) {
+    public record StreamScores(List<Prediction> rgb, List<Prediction> flow) {
     }
 
     /**
@@ -47,7 +47,7 @@ public record RecognitionResult(String model, String head, String device, String
      * building the two streams' tensors, {@code total} from the request's arrival at the pipeline to
      * its result (the HTTP transfer excluded).
      */
-    public record Timings(double decode, double flow, double preprocess, double queue,
+    public record ClipTimings(double decode, double flow, double preprocess, double queue,
                           @JsonProperty("features_rgb") double featuresRgb,
                           @JsonProperty("features_flow") double featuresFlow, double head, double total) {
     }
