@@ -50,4 +50,38 @@ final class Examples {
             {"type": "urn:visionserve:problem:model-busy", "title": "Model at capacity", "status": 503,
              "detail": "model 'inception_next_tiny' is at capacity (1 running, 64 queued); retry later",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "model-busy"}""";
+
+    static final String SEGMENTED = """
+            {"model": "ivd_net", "device": "cpu", "weights": "checkpoint",
+             "input": {"kind": "nifti", "shape": [36, 256, 256], "spacingMm": [2.0, 1.25, 1.25],
+                       "affine": [[-2.0, 0.0, 0.0, 35.0], [0.0, 1.25, 0.0, -160.0], [0.0, 0.0, 1.25, -150.0]],
+                       "affineSource": "sform", "sliceAxis": 0, "slices": 36, "sliceSize": [256, 256],
+                       "netSize": [256, 256], "batchSize": 2, "batches": 18, "craniocaudalAxis": 2},
+             "discs": [{"position": 1, "label": "T11-T12", "voxels": 2712, "volumeMm3": 8475.0,
+                        "centroidVoxel": [17.6, 121.3, 221.8], "centroidMm": [-0.2, -8.4, 127.3],
+                        "boundingBox": {"min": [9, 104, 216], "max": [26, 139, 228]}, "meanProbability": 0.93}],
+             "componentsDropped": 0, "minDiscVolumeMm3": 100.0, "foregroundVoxels": 2712,
+             "timings": {"decode": 180.2, "normalise": 61.0, "queue": 0.1, "inference": 17410.5, "postprocess": 95.3,
+                         "encode": 0.0, "total": 17747.1}}""";
+
+    static final String BAD_VOLUME = """
+            {"type": "urn:visionserve:problem:invalid-volume", "title": "Invalid volume", "status": 400,
+             "detail": "part 'wat' (water): the header says 36x256x256 int16 = 4718592 bytes of voxel data at offset 352, the file has 1000000",
+             "instance": "/v1/models/ivd_net/segment", "code": "invalid-volume", "reason": "size-mismatch", "part": "wat"}""";
+
+    static final String VOLUME_TOO_LARGE = """
+            {"type": "urn:visionserve:problem:payload-too-large", "title": "Payload too large", "status": 413,
+             "detail": "part 'fat' (fat): NIfTI volume 512x512x400: 104857600 voxels, over the limit of 33554432 (visionserve.limits.max-volume-voxels)",
+             "instance": "/v1/models/ivd_net/segment", "code": "payload-too-large", "limit": 33554432,
+             "configKey": "visionserve.limits.max-volume-voxels", "part": "fat"}""";
+
+    static final String MODALITY_MISMATCH = """
+            {"type": "urn:visionserve:problem:modality-mismatch", "title": "Modalities do not match", "status": 422,
+             "detail": "modality opp (opposed-phase) has shape 36x256x240 but fat has 36x256x256; the four volumes must share one grid",
+             "instance": "/v1/models/ivd_net/segment", "code": "modality-mismatch", "part": "opp"}""";
+
+    static final String WRONG_TASK_SEGMENT = """
+            {"type": "urn:visionserve:problem:wrong-task", "title": "Wrong task for the model", "status": 409,
+             "detail": "model 'inception_next_tiny' is a classification model; it cannot serve segmentation",
+             "instance": "/v1/models/inception_next_tiny/segment", "code": "wrong-task"}""";
 }
