@@ -66,12 +66,12 @@ final class Examples {
 
     static final String BAD_VOLUME = """
             {"type": "urn:visionserve:problem:invalid-volume", "title": "Invalid volume", "status": 400,
-             "detail": "part 'wat' (water): the header says 36x256x256 int16 = 4718592 bytes of voxel data at offset 352, the file has 1000000",
+             "detail": "part 'wat' (water): header says 36x256x256 int16 = 4718592 bytes from vox_offset 352, file has 1000000",
              "instance": "/v1/models/ivd_net/segment", "code": "invalid-volume", "reason": "size-mismatch", "part": "wat"}""";
 
     static final String VOLUME_TOO_LARGE = """
             {"type": "urn:visionserve:problem:payload-too-large", "title": "Payload too large", "status": 413,
-             "detail": "part 'fat' (fat): NIfTI volume 512x512x400: 104857600 voxels, over the limit of 33554432 (visionserve.limits.max-volume-voxels)",
+             "detail": "part 'fat' (fat): header says 400x512x512 int16 from vox_offset 352: 104857600 voxels, over the limit of 33554432 (visionserve.limits.max-volume-voxels)",
              "instance": "/v1/models/ivd_net/segment", "code": "payload-too-large", "limit": 33554432,
              "configKey": "visionserve.limits.max-volume-voxels", "part": "fat"}""";
 
