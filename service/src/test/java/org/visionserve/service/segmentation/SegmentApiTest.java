@@ -497,4 +497,19 @@ class SegmentApiTest extends ServiceTestBase {
         // an error asked for as a picture is still a problem document
         problem(post("/v1/models/resnet9000/segment", "image/png", parts), 404, "unknown-model");
     }
+
+    @Test
+    void openApiDescribesTheEndpointItsPartsAndAnswers() {
+        JsonNode op = http.get("/v3/api-docs").json().get("paths").get("/v1/models/{id}/segment").get("post");
+        JsonNode body = op.get("requestBody").get("content").get("multipart/form-data").get("schema");
+        assertThat(String.valueOf(body.get("required"))).as(op.toString()).isEqualTo("[\"fat\",\"inn\",\"opp\",\"wat\"]");
+        for (String part : new String[] {"fat", "inn", "opp", "wat"}) {
+            assertThat(body.get("properties").get(part).get("format").asString()).isEqualTo("binary");
+        }
+        JsonNode ok = op.get("responses").get("200").get("content");
+        assertThat(ok.has("application/json") && ok.has("application/gzip") && ok.has("application/octet-stream")
+                && ok.has("image/png")).isTrue();
+        assertThat(ok.get("application/json").get("example").toString()).contains("centroidMm");
+        assertThat(op.get("responses").has("422") && op.get("responses").has("413")).isTrue();
+    }
 }
