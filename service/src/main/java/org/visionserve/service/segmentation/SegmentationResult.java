@@ -34,6 +34,7 @@ public record SegmentationResult(
      * @param sliceSize        rows x cols of one slice; netSize the network input they are zero-padded to
      * @param craniocaudalAxis the voxel axis closest to superior-inferior, along which discs are ordered
      */
+    @Schema(name = "SegmentationInput")
     public record Input(String kind, int[] shape, double[] spacingMm, double[][] affine, String affineSource,
                         int sliceAxis, int slices, int[] sliceSize, int[] netSize, int batchSize, int batches,
                         int craniocaudalAxis) {
@@ -49,6 +50,7 @@ public record SegmentationResult(
      * @param boundingBox     smallest and largest (i, j, k), inclusive
      * @param meanProbability mean softmax disc probability over its voxels
      */
+    @Schema(name = "Disc")
     public record DiscView(int position, String label, long voxels, double volumeMm3, double[] centroidVoxel,
                            double[] centroidMm, Box boundingBox, double meanProbability) {
 
@@ -58,19 +60,23 @@ public record SegmentationResult(
         }
     }
 
+    @Schema(name = "DiscBoundingBox")
     public record Box(int[] min, int[] max) {
     }
 
     /** Milliseconds per stage; {@code total} from the first byte decoded to the last encoded. */
+    @Schema(name = "SegmentationTimings")
     public record Timings(double decode, double normalise, double queue, double inference, double postprocess,
                           double encode, double total) {
     }
 
     /** A file embedded as base64. */
+    @Schema(name = "EncodedFile")
     public record EncodedFile(String mediaType, String fileName, long bytes, String base64) {
     }
 
     /** The mid-sagittal slice with the discs overlaid, as PNG (base64), and where it was cut. */
+    @Schema(name = "SegmentationPreview")
     public record Preview(String mediaType, int width, int height, int sliceAxis, int sliceIndex, String base64) {
     }
 }
