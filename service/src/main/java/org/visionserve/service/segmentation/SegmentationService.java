@@ -2,13 +2,18 @@ package org.visionserve.service.segmentation;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import org.springframework.core.io.InputStreamSource;
 import org.springframework.stereotype.Service;
@@ -80,6 +85,8 @@ public class SegmentationService {
     private final int maxConcurrent;
     private final double minDiscVolumeMm3;
     private final Semaphore admission;
+    /** Direct batch buffers by capacity, reused: direct memory stays flat however many volumes come. */
+    private final Map<Integer, Deque<FloatBuffer>> buffers = new ConcurrentHashMap<>();
 
     public SegmentationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props) {
         this.repository = repository;
@@ -163,6 +170,7 @@ public class SegmentationService {
         // normalise + inference + argmax, batch by batch through the model's runner
         long[] queue = {0};
         long[] inference = {0};
+        FloatBuffer[] batchBuffer = {null};
         ModelRunner runner = model.runner();
         VolumeSegmenter.Result seg;
         try {
@@ -171,11 +179,13 @@ public class SegmentationService {
                 queue[0] += t.queueNanos();
                 inference[0] += t.runNanos();
                 return FloatBuffer.wrap(t.value().values());
-            });
+            }, floats -> batchBuffer[0] = takeBuffer(floats));
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("segmentation failed", e);
+        } finally {
+            giveBuffer(batchBuffer[0]); // every run over it has ended, its tensors closed
         }
         long t2 = System.nanoTime();
         DiscAnalysis analysis = new DiscLocaliser(minDiscVolumeMm3).locate(g, seg.mask().mask(), seg.mask().probability());
@@ -241,6 +251,23 @@ public class SegmentationService {
                 analysis.discs().stream().map(DiscView::of).toList(), analysis.componentsDropped(), minDiscVolumeMm3,
                 seg.mask().foregroundCount(), timings, maskFile, previewFile);
         return new Outcome(result, binary);
+    }
+
+    /** A pooled direct batch buffer of at least {@code floats} values (one per pipeline slot and size). */
+    private FloatBuffer takeBuffer(int floats) {
+        Deque<FloatBuffer> free = buffers.get(floats);
+        FloatBuffer b = free == null ? null : free.pollFirst();
+        return b != null ? b.clear() : ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    private void giveBuffer(FloatBuffer b) {
+        if (b != null) {
+            Deque<FloatBuffer> free = buffers.computeIfAbsent(b.capacity(), k -> new ConcurrentLinkedDeque<>());
+            if (free.size() < maxConcurrent) {
+                free.offerFirst(b);
+            }
+        }
     }
 
     private static Binary niftiMask(VolumeGeometry g, VolumeSegmenter.Result seg, String base, boolean gzip) {
