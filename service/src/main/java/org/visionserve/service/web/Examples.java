@@ -51,18 +51,21 @@ final class Examples {
              "detail": "model 'inception_next_tiny' is at capacity (1 running, 64 queued); retry later",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "model-busy"}""";
 
+    /** A real answer (seeded weights, synthetic 36x256x256 examination: hence the one large "disc"). */
     static final String SEGMENTED = """
-            {"model": "ivd_net", "device": "cpu", "weights": "checkpoint",
+            {"model": "ivd_net", "device": "cpu", "weights": "seeded",
+             "weightsNote": "seeded demo weights (shared/spec/seeded-init.md), not trained: predictions are meaningless",
              "input": {"kind": "nifti", "shape": [36, 256, 256], "spacingMm": [2.0, 1.25, 1.25],
-                       "affine": [[-2.0, 0.0, 0.0, 35.0], [0.0, 1.25, 0.0, -160.0], [0.0, 0.0, 1.25, -150.0]],
+                       "affine": [[1.98054, -0.17016, -0.03617, -4.35174], [0.27835, 1.21079, 0.25736, -214.05965],
+                                  [0.0, 0.25989, -1.22268, 153.75635]],
                        "affineSource": "sform", "sliceAxis": 0, "slices": 36, "sliceSize": [256, 256],
                        "netSize": [256, 256], "batchSize": 2, "batches": 18, "craniocaudalAxis": 2},
-             "discs": [{"position": 1, "label": "T11-T12", "voxels": 2712, "volumeMm3": 8475.0,
-                        "centroidVoxel": [17.6, 121.3, 221.8], "centroidMm": [-0.2, -8.4, 127.3],
-                        "boundingBox": {"min": [9, 104, 216], "max": [26, 139, 228]}, "meanProbability": 0.93}],
-             "componentsDropped": 0, "minDiscVolumeMm3": 100.0, "foregroundVoxels": 2712,
-             "timings": {"decode": 180.2, "normalise": 61.0, "queue": 0.1, "inference": 17410.5, "postprocess": 95.3,
-                         "encode": 0.0, "total": 17747.1}}""";
+             "discs": [{"position": 1, "label": "L5-S1", "voxels": 14517, "volumeMm3": 45365.62,
+                        "centroidVoxel": [17.487, 126.921, 254.632], "centroidMm": [-0.526, 10.014, -124.593],
+                        "boundingBox": {"min": [0, 0, 254], "max": [35, 255, 255]}, "meanProbability": 0.6514}],
+             "componentsDropped": 13, "minDiscVolumeMm3": 100.0, "foregroundVoxels": 14536,
+             "timings": {"decode": 85.584, "normalise": 78.712, "queue": 0.233, "inference": 28909.195,
+                         "postprocess": 30.862, "encode": 0.053, "total": 29105.337}}""";
 
     static final String BAD_VOLUME = """
             {"type": "urn:visionserve:problem:invalid-volume", "title": "Invalid volume", "status": 400,
