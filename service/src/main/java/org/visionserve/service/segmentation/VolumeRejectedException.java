@@ -25,7 +25,10 @@ public class VolumeRejectedException extends RuntimeException {
         return kind;
     }
 
-    /** For {@link VolumeFormatException.Kind#TOO_LARGE}: the configuration key of the limit the message names. */
+    /**
+     * For {@link VolumeFormatException.Kind#TOO_LARGE}: the configuration key of the limit, found in the
+     * message, which every limit check ends with ({@link VolumeLimits#check}, the PNG size, the slice size).
+     */
     public String configKey() {
         String m = getMessage();
         for (String key : new String[] {VolumeLimits.MAX_BYTES_KEY, VolumeLimits.MAX_VOXELS_KEY,

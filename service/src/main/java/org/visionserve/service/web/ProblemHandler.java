@@ -31,6 +31,7 @@ import org.visionserve.service.runtime.UnknownModelException;
 import org.visionserve.service.segmentation.ModalityMismatchException;
 import org.visionserve.service.segmentation.SegmentationBusyException;
 import org.visionserve.service.segmentation.SegmentationService;
+import org.visionserve.service.segmentation.VolumeFormatException;
 import org.visionserve.service.segmentation.VolumeLimits;
 import org.visionserve.service.segmentation.VolumeRejectedException;
 
@@ -134,7 +135,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler
     ResponseEntity<Object> volumeRejected(VolumeRejectedException e, WebRequest req) {
         ProblemDetail p;
-        if (e.kind() == org.visionserve.service.segmentation.VolumeFormatException.Kind.TOO_LARGE) {
+        if (e.kind() == VolumeFormatException.Kind.TOO_LARGE) {
             String key = e.configKey();
             p = tooLarge("payload-too-large", "Payload too large", e.getMessage(), volumeLimit(key), key);
         } else {
