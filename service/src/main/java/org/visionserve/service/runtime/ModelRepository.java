@@ -194,14 +194,24 @@ public class ModelRepository implements SmartLifecycle {
         }
     }
 
-    /** One inference on a zero image, so the first request does not pay for lazy allocations. */
-    private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
+    /**
+     * One inference on a zero image, so the first request does not pay for lazy allocations. A dynamic
+     * batch becomes 1; dynamic slice height and width (IVD-Net) the model's native slice size, which is
+     * also the only size such a graph is certain to accept (1x1 would fail its pooling and crops).
+     */
+    static long[] warmUpShape(ModelMetadata meta) {
         long[] shape = meta.inputs().get(0).shape().clone();
+        int[] slice = meta.sliceInput() == null ? null : meta.sliceInput().nativeSize();
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) {
-                shape[i] = 1;
+                shape[i] = slice != null && i >= shape.length - 2 ? slice[i - (shape.length - 2)] : 1;
             }
         }
+        return shape;
+    }
+
+    private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
+        long[] shape = warmUpShape(meta);
         long n = 1;
         for (long d : shape) {
             n *= d;
