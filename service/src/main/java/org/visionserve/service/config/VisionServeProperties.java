@@ -23,7 +23,7 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
 
     /**
      * @param dir            the model repository: one sub-directory per model with model.onnx and model.json
-     * @param defaults       the models exported with seeded demo weights when the repository has none of them
+     * @param defaults       the models exported with seeded demo weights when the repository lacks them
      * @param exportDefaults whether that first-run export happens at all
      * @param settings       per model id: overrides of the defaults below
      */
