@@ -85,6 +85,8 @@ class ExportCliTest {
         assertThat(meta.preprocessing().resizeShorterSide()).isEqualTo(256);
         assertThat(meta.opset()).isEqualTo(Graph.OPSET);
         assertThat(meta.modelSha256()).isEqualTo(Checksums.sha256(dir.resolve("inception_next_atto/model.onnx")));
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("inception_next_atto/model.onnx")))).isEqualTo("rw-r--r--");
         assertThat(meta.parameterCount()).isGreaterThan(4_000_000);
         assertThat(out.toString()).contains("wrote").contains("parameters");
     }

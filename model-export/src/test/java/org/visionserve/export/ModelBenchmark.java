@@ -93,6 +93,10 @@ public final class ModelBenchmark {
                     for (var spec : meta.inputs()) {
                         long[] shape = spec.shape().clone();
                         shape[0] = 1; // batch 1
+                        if (meta.sliceInput() != null && shape.length == 4) { // dynamic H, W: the native slice
+                            shape[2] = meta.sliceInput().nativeSize()[0];
+                            shape[3] = meta.sliceInput().nativeSize()[1];
+                        }
                         int n = Math.toIntExact(Arrays.stream(shape).reduce(1, (a, b) -> a * b));
                         feeds.put(spec.name(), OnnxTensor.createTensor(env,
                                 FloatBuffer.wrap(SeededInit.input(spec.name(), n, 0)), shape));

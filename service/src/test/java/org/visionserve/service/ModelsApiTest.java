@@ -16,7 +16,8 @@ class ModelsApiTest extends ServiceTestBase {
         assertThat(r.status()).isEqualTo(200);
         List<String> ids = new ArrayList<>();
         r.json().get("models").forEach(m -> ids.add(m.get("id").asString()));
-        assertThat(ids).containsExactly(TestModels.BUSY, TestModels.FEATURES, TestModels.ATTO, TestModels.TINY);
+        assertThat(ids).containsExactly(TestModels.BUSY, TestModels.FEATURES, TestModels.ATTO, TestModels.TINY,
+                TestModels.IVD);
 
         JsonNode atto = find(r.json(), TestModels.ATTO);
         assertThat(atto.get("status").asString()).isEqualTo("ready");

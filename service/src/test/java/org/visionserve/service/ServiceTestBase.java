@@ -26,6 +26,11 @@ import org.visionserve.service.runtime.ModelRepository;
         "visionserve.limits.max-request-bytes=3MB",
         "visionserve.limits.max-top-k=10",
         "visionserve.runtime.intra-op-threads=2",
+        "visionserve.limits.max-volume-bytes=2MB",
+        "visionserve.limits.max-volume-voxels=300000",
+        "visionserve.limits.max-slice-pixels=65536",
+        "visionserve.segmentation.batch-size=2",
+        "visionserve.segmentation.max-concurrent=1",
         "server.tomcat.max-part-count=8"})
 public abstract class ServiceTestBase {
 

@@ -20,6 +20,8 @@ public final class TestModels {
     public static final String BUSY = "atto_busy";
     /** A copy of atto that claims another task, for the wrong-task test. */
     public static final String FEATURES = "atto_features";
+    /** IVD-Net (segmentation, dynamic slice size), seeded: 54 M parameters, exported in about 1 s. */
+    public static final String IVD = "ivd_net";
 
     private static Path repository;
 
@@ -27,8 +29,8 @@ public final class TestModels {
     }
 
     /**
-     * The shared repository: atto, its two copies, and no {@code inception_next_tiny}, so the service
-     * exports that full-size default itself on first run.
+     * The shared repository: atto, its two copies, IVD-Net, and no {@code inception_next_tiny}, so the
+     * service exports that full-size default itself on first run.
      */
     public static synchronized Path repository() {
         if (repository == null) {
@@ -38,6 +40,9 @@ public final class TestModels {
                 copy(dir.resolve(ATTO), dir.resolve(BUSY));
                 copy(dir.resolve(ATTO), dir.resolve(FEATURES));
                 setTask(dir.resolve(FEATURES), "action-features");
+                try (SeededWeights w = new SeededWeights(0)) {
+                    ModelExporter.export(ModelRegistry.get(IVD), w, dir, (k, n) -> { });
+                }
                 repository = dir;
                 deleteOnExit(dir);
             } catch (IOException e) {

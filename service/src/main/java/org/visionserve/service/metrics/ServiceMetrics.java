@@ -21,6 +21,7 @@ import org.springframework.stereotype.Component;
  *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
  *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
  *   <li>{@code visionserve_model_info} gauge {model, task, device, weights, status}: 1 per known model</li>
+ *   <li>{@code visionserve_segmentation_in_flight} gauge: volumes in the segmentation pipeline</li>
  * </ul>
  */
 @Component
@@ -80,6 +81,14 @@ public class ServiceMetrics {
         Gauge.builder("visionserve.queue.depth", depth)
                 .description("Requests waiting in the model's runner queue")
                 .tags("model", model)
+                .strongReference(true)
+                .register(registry);
+    }
+
+    /** Volumes being segmented now (bounded by visionserve.segmentation.max-concurrent). */
+    public void registerVolumesInFlight(Supplier<Number> inFlight) {
+        Gauge.builder("visionserve.segmentation.in.flight", inFlight)
+                .description("Volumes in the segmentation pipeline")
                 .strongReference(true)
                 .register(registry);
     }

@@ -194,14 +194,24 @@ public class ModelRepository implements SmartLifecycle {
         }
     }
 
-    /** One inference on a zero image, so the first request does not pay for lazy allocations. */
-    private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
+    /**
+     * One inference on a zero image, so the first request does not pay for lazy allocations. A dynamic
+     * batch becomes 1; dynamic slice height and width (IVD-Net) the model's native slice size, which is
+     * also the only size such a graph is certain to accept (1x1 would fail its pooling and crops).
+     */
+    static long[] warmUpShape(ModelMetadata meta) {
         long[] shape = meta.inputs().get(0).shape().clone();
+        int[] slice = meta.sliceInput() == null ? null : meta.sliceInput().nativeSize();
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) {
-                shape[i] = 1;
+                shape[i] = slice != null && i >= shape.length - 2 ? slice[i - (shape.length - 2)] : 1;
             }
         }
+        return shape;
+    }
+
+    private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
+        long[] shape = warmUpShape(meta);
         long n = 1;
         for (long d : shape) {
             n *= d;
@@ -225,26 +235,28 @@ public class ModelRepository implements SmartLifecycle {
     }
 
     /**
-     * First run: when the repository holds none of the default models, export them with seeded demo
-     * weights so the service has something to serve, and say loudly that these are not trained.
+     * First run: export each default model the repository lacks with seeded demo weights, so the
+     * service has something to serve (also a default added by an upgrade), and say loudly that
+     * these are not trained. A model already there, trained or not, is never touched.
      */
     private void exportDefaultsIfMissing(Path dir) throws IOException {
-        List<String> defaults = props.models().defaults();
-        if (!props.models().exportDefaults() || defaults.isEmpty()
-                || defaults.stream().anyMatch(id -> Files.isRegularFile(dir.resolve(id).resolve(ModelMetadata.FILE_NAME)))) {
+        List<String> missing = props.models().defaults().stream()
+                .filter(id -> !Files.isRegularFile(dir.resolve(id).resolve(ModelMetadata.FILE_NAME)))
+                .toList();
+        if (!props.models().exportDefaults() || missing.isEmpty()) {
             return;
         }
         log.warn("""
 
                 ************************************************************************
-                  FIRST RUN: {} holds none of the default models {}.
+                  {} lacks the default models {}.
                   Exporting them now with SEEDED DEMO WEIGHTS (seed 0): NOT TRAINED,
                   their predictions are meaningless. To serve real weights, export a timm
                   checkpoint with the model-export CLI (see docs/SERVICE.md).
-                ************************************************************************""", dir, defaults);
+                ************************************************************************""", dir, missing);
         Files.createDirectories(dir);
         List<String> failed = new ArrayList<>();
-        for (String id : defaults) {
+        for (String id : missing) {
             ModelDef def = ModelRegistry.find(id).orElse(null);
             if (def == null) {
                 failed.add(id + " (not a known model)");

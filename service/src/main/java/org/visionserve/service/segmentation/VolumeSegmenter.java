@@ -3,6 +3,7 @@ package org.visionserve.service.segmentation;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.function.IntFunction;
 
 /**
  * Runs a {@link SliceModel} over every slice of a volume in batches and assembles the mask, timing the
@@ -34,14 +35,24 @@ public final class VolumeSegmenter {
     }
 
     public Result segment(MultiModalVolume volume, SliceModel model) throws Exception {
+        return segment(volume, model, floats -> ByteBuffer.allocateDirect(floats * Float.BYTES)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer());
+    }
+
+    /**
+     * As {@link #segment(MultiModalVolume, SliceModel)}, the batch buffer taken from {@code allocate} (floats
+     * wanted -> a direct, native-order buffer of at least that capacity), so that a caller can pool it:
+     * direct memory is only freed when the collector gets to the buffer. Unused once this returns.
+     */
+    public Result segment(MultiModalVolume volume, SliceModel model, IntFunction<FloatBuffer> allocate)
+            throws Exception {
         long t0 = System.nanoTime();
         SlicePlan plan = SlicePlan.of(volume.geometry(), netRows, netCols);
         SliceBatcher batcher = new SliceBatcher(volume, plan);
         MaskAssembler assembler = new MaskAssembler(volume.geometry(), plan, true);
         int per = batcher.floatsPerSlice();
         int capacity = Math.min(batchSize, plan.slices());
-        FloatBuffer batch = ByteBuffer.allocateDirect(capacity * per * Float.BYTES).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
+        FloatBuffer batch = allocate.apply(capacity * per);
         long normalise = System.nanoTime() - t0;
         long inference = 0;
         long argmax = 0;

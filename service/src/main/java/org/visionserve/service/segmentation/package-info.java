@@ -16,7 +16,10 @@
  * PreviewRenderer.Preview preview = PreviewRenderer.midSagittal(exam.get(Modality.WAT), discs);
  * }</pre>
  *
- * Stage timings for metrics: decode = the reads, normalise / inference / postprocess from
+ * {@link org.visionserve.service.segmentation.SegmentationService} does exactly this for
+ * {@code POST /v1/models/{id}/segment} (docs/SEGMENTATION.md), with the model's runner as the slice model.
+ *
+ * <p>Stage timings for metrics: decode = the reads, normalise / inference / postprocess from
  * {@link org.visionserve.service.segmentation.VolumeSegmenter.Result} plus the localisation, encode = the
  * writers and the preview.
  */

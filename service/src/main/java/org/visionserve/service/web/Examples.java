@@ -51,6 +51,7 @@ final class Examples {
              "detail": "model 'inception_next_tiny' is at capacity (1 running, 64 queued); retry later",
              "instance": "/v1/models/inception_next_tiny/classify", "code": "model-busy"}""";
 
+    /** Illustrative (as with trained checkpoints; seeded weights give a flat TS-LSTM answer); TV-L1 on 2 cores. */
     static final String RECOGNIZED = """
             {"model": "ts_lstm_ucf101", "head": "ts_lstm", "device": "cpu", "weights": "checkpoint",
              "models": {"rgb": {"id": "resnet101_rgb", "device": "cpu", "weights": "checkpoint"},
@@ -70,4 +71,41 @@ final class Examples {
                                   {"index": 44, "label": "JavelinThrow", "probability": 0.09}]},
              "timings": {"decode": 120.0, "flow": 28000.0, "preprocess": 400.0, "queue": 0.1,
                          "features_rgb": 1500.0, "features_flow": 1700.0, "head": 12.0, "total": 31800.0}}""";
+
+    /** A real answer (seeded weights, synthetic 36x256x256 examination: hence the one large "disc"). */
+    static final String SEGMENTED = """
+            {"model": "ivd_net", "device": "cpu", "weights": "seeded",
+             "weightsNote": "seeded demo weights (shared/spec/seeded-init.md), not trained: predictions are meaningless",
+             "input": {"kind": "nifti", "shape": [36, 256, 256], "spacingMm": [2.0, 1.25, 1.25],
+                       "affine": [[1.98054, -0.17016, -0.03617, -4.35174], [0.27835, 1.21079, 0.25736, -214.05965],
+                                  [0.0, 0.25989, -1.22268, 153.75635]],
+                       "affineSource": "sform", "sliceAxis": 0, "slices": 36, "sliceSize": [256, 256],
+                       "netSize": [256, 256], "batchSize": 2, "batches": 18, "craniocaudalAxis": 2},
+             "discs": [{"position": 1, "label": "L5-S1", "voxels": 14517, "volumeMm3": 45365.62,
+                        "centroidVoxel": [17.487, 126.921, 254.632], "centroidMm": [-0.526, 10.014, -124.593],
+                        "boundingBox": {"min": [0, 0, 254], "max": [35, 255, 255]}, "meanProbability": 0.6514}],
+             "componentsDropped": 13, "minDiscVolumeMm3": 100.0, "foregroundVoxels": 14536,
+             "timings": {"decode": 85.584, "normalise": 78.712, "queue": 0.233, "inference": 28909.195,
+                         "postprocess": 30.862, "encode": 0.053, "total": 29105.337}}""";
+
+    static final String BAD_VOLUME = """
+            {"type": "urn:visionserve:problem:invalid-volume", "title": "Invalid volume", "status": 400,
+             "detail": "part 'wat' (water): header says 36x256x256 int16 = 4718592 bytes from vox_offset 352, file has 1000000",
+             "instance": "/v1/models/ivd_net/segment", "code": "invalid-volume", "reason": "size-mismatch", "part": "wat"}""";
+
+    static final String VOLUME_TOO_LARGE = """
+            {"type": "urn:visionserve:problem:payload-too-large", "title": "Payload too large", "status": 413,
+             "detail": "part 'fat' (fat): header says 400x512x512 int16 from vox_offset 352: 104857600 voxels, over the limit of 33554432 (visionserve.limits.max-volume-voxels)",
+             "instance": "/v1/models/ivd_net/segment", "code": "payload-too-large", "limit": 33554432,
+             "configKey": "visionserve.limits.max-volume-voxels", "part": "fat"}""";
+
+    static final String MODALITY_MISMATCH = """
+            {"type": "urn:visionserve:problem:modality-mismatch", "title": "Modalities do not match", "status": 422,
+             "detail": "modality opp (opposed-phase) has shape 36x256x240 but fat has 36x256x256; the four volumes must share one grid",
+             "instance": "/v1/models/ivd_net/segment", "code": "modality-mismatch", "part": "opp"}""";
+
+    static final String WRONG_TASK_SEGMENT = """
+            {"type": "urn:visionserve:problem:wrong-task", "title": "Wrong task for the model", "status": 409,
+             "detail": "model 'inception_next_tiny' is a classification model; it cannot serve segmentation",
+             "instance": "/v1/models/inception_next_tiny/segment", "code": "wrong-task"}""";
 }

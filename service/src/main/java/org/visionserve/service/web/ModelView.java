@@ -8,6 +8,7 @@ import org.visionserve.export.ModelMetadata;
 import org.visionserve.export.ModelMetadata.TensorSpec;
 import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.Preprocessing;
+import org.visionserve.export.models.SliceInput;
 import org.visionserve.export.weights.WeightSource.Provenance;
 import org.visionserve.service.runtime.ModelStatus;
 import org.visionserve.service.runtime.ServedModel;
@@ -27,6 +28,8 @@ public record ModelView(
         List<TensorSpec> inputs,
         List<TensorSpec> outputs,
         Preprocessing preprocessing,
+        @Schema(description = "segmentation models: modalities (channel order), slicing, slice sizes, value range")
+        SliceInput sliceInput,
         Labels labels,
         @Schema(description = "provenance of the weights: seeded demo weights (with seed) or a checkpoint file with its SHA-256")
         Provenance weights,
@@ -55,11 +58,11 @@ public record ModelView(
         String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
         if (meta == null) {
             return new ModelView(m.id(), m.status(), m.error(), null, null, null, device, m.deviceNote(), null, null,
-                    null, null, null, null, null, null, runner, null, null, null);
+                    null, null, null, null, null, null, null, runner, null, null, null);
         }
         Labels labels = meta.labels() == null ? null : new Labels(meta.labels().name(), meta.labels().classes().size());
         return new ModelView(m.id(), m.status(), m.error(), meta.task().id(), meta.family(), meta.description(), device,
-                m.deviceNote(), meta.inputs(), meta.outputs(), meta.preprocessing(), labels, meta.weights(),
+                m.deviceNote(), meta.inputs(), meta.outputs(), meta.preprocessing(), meta.sliceInput(), labels, meta.weights(),
                 meta.modelSha256(), meta.parameterCount(), meta.reference(), runner,
                 m.loadSeconds() < 0 ? null : m.loadSeconds(), meta.exportedAt(), meta.exporterVersion());
     }

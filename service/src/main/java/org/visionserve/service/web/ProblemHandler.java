@@ -32,6 +32,12 @@ import org.visionserve.service.runtime.InferenceException;
 import org.visionserve.service.runtime.ModelBusyException;
 import org.visionserve.service.runtime.ModelUnavailableException;
 import org.visionserve.service.runtime.UnknownModelException;
+import org.visionserve.service.segmentation.ModalityMismatchException;
+import org.visionserve.service.segmentation.SegmentationBusyException;
+import org.visionserve.service.segmentation.SegmentationService;
+import org.visionserve.service.segmentation.VolumeFormatException;
+import org.visionserve.service.segmentation.VolumeLimits;
+import org.visionserve.service.segmentation.VolumeRejectedException;
 
 /**
  * Every error as RFC 9457 {@code application/problem+json}: a {@code type} URN and a short {@code code}
@@ -47,11 +53,17 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private final long maxRequestBytes;
     private final int maxBatchImages;
     private final int maxParts;
+    private final long maxVolumeBytes;
+    private final long maxVolumeVoxels;
+    private final long maxSlicePixels;
 
     public ProblemHandler(VisionServeProperties props, @Value("${server.tomcat.max-part-count:-1}") int maxParts) {
         this.maxRequestBytes = props.limits().maxRequestBytes().toBytes();
         this.maxBatchImages = props.limits().maxBatchImages();
         this.maxParts = maxParts;
+        this.maxVolumeBytes = props.limits().maxVolumeBytes().toBytes();
+        this.maxVolumeVoxels = props.limits().maxVolumeVoxels();
+        this.maxSlicePixels = props.limits().maxSlicePixels();
     }
 
     @ExceptionHandler
@@ -135,6 +147,27 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return respond(p, req);
     }
 
+    /**
+     * An uploaded modality the volume pipeline cannot use: 413 for a size limit (with its config key), else
+     * 400 {@code invalid-volume} with a {@code reason} (not-recognised, invalid-header, unsupported,
+     * size-mismatch, truncated) and the {@code part}.
+     */
+    @ExceptionHandler
+    ResponseEntity<Object> volumeRejected(VolumeRejectedException e, WebRequest req) {
+        ProblemDetail p;
+        if (e.kind() == VolumeFormatException.Kind.TOO_LARGE) {
+            String key = e.configKey();
+            p = tooLarge("payload-too-large", "Payload too large", e.getMessage(), volumeLimit(key), key);
+        } else {
+            p = problem(HttpStatus.BAD_REQUEST, "invalid-volume", "Invalid volume", e.getMessage());
+            p.setProperty("reason", e.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        }
+        if (e.modality() != null) {
+            p.setProperty("part", e.modality().key);
+        }
+        return respond(p, req);
+    }
+
     @ExceptionHandler
     ResponseEntity<Object> pipelineBusy(PipelineBusyException e, WebRequest req) {
         req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
@@ -149,6 +182,32 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         log.warn("clip request refused: {}", e.getMessage());
         return respond(problem(HttpStatus.SERVICE_UNAVAILABLE, "feature-model-unavailable",
                 "Feature model unavailable", e.getMessage()), req);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<Object> modalityMismatch(ModalityMismatchException e, WebRequest req) {
+        ProblemDetail p = problem(HttpStatus.UNPROCESSABLE_CONTENT, "modality-mismatch", "Modalities do not match",
+                e.getMessage());
+        p.setProperty("part", e.modality().key);
+        return respond(p, req);
+    }
+
+    @ExceptionHandler
+    ResponseEntity<Object> segmentationBusy(SegmentationBusyException e, WebRequest req) {
+        req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
+        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "segmentation-busy", "Volume pipeline at capacity",
+                e.getMessage());
+        p.setProperty("limit", e.limit());
+        p.setProperty("configKey", SegmentationService.MAX_CONCURRENT_KEY);
+        return respond(p, retryAfter(5), req);
+    }
+
+    private long volumeLimit(String key) {
+        return switch (key) {
+            case VolumeLimits.MAX_BYTES_KEY -> maxVolumeBytes;
+            case SegmentationService.MAX_SLICE_PIXELS_KEY -> maxSlicePixels;
+            default -> maxVolumeVoxels;
+        };
     }
 
     /** A multipart body the container cannot parse (size limits are handled below). */
@@ -212,9 +271,14 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     protected ResponseEntity<Object> handleHttpMediaTypeNotSupported(HttpMediaTypeNotSupportedException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest req) {
         ProblemDetail p = problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type",
-                "content type " + e.getContentType() + " is not accepted here; send one of "
-                        + e.getSupportedMediaTypes());
+                "content type " + e.getContentType() + " is not accepted here; send " + (isSegment(req)
+                        ? "multipart/form-data with the parts fat, inn, opp and wat" : "one of " + e.getSupportedMediaTypes()));
         return respond(p, headers, req);
+    }
+
+    private static boolean isSegment(WebRequest req) {
+        return req instanceof org.springframework.web.context.request.ServletWebRequest s
+                && s.getRequest().getRequestURI().endsWith("/segment");
     }
 
     /** Gives the problems Spring MVC builds itself a code and a type like ours. */

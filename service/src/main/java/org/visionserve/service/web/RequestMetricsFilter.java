@@ -14,9 +14,10 @@ import org.visionserve.service.metrics.ServiceMetrics.Outcome;
 import org.visionserve.service.runtime.ModelRepository;
 
 /**
- * Counts every inference request ({@code POST /v1/models/{id}/classify...} and {@code .../recognize})
- * by model and outcome from its final status, so errors raised anywhere (the multipart parser, Spring
- * MVC, our handlers) are counted alike. Ids that name no model are counted as {@code unknown}.
+ * Counts every inference request ({@code POST /v1/models/{id}/classify...}, {@code .../recognize} and
+ * {@code .../segment}) by model and outcome from its final status, so errors raised anywhere (the
+ * multipart parser, Spring MVC, our handlers) are counted alike. Ids that name no model are counted as
+ * {@code unknown}.
  */
 @Component
 public class RequestMetricsFilter extends OncePerRequestFilter {
@@ -24,7 +25,8 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
     /** Request attribute a handler sets to mark a refusal for capacity ({@code rejected}). */
     public static final String OUTCOME_ATTRIBUTE = RequestMetricsFilter.class.getName() + ".outcome";
 
-    private static final Pattern INFERENCE = Pattern.compile("^/v1/models/([^/]+)/(classify[^/]*|recognize)$");
+    private static final Pattern INFERENCE =
+            Pattern.compile("^/v1/models/([^/]+)/(?:classify[^/]*|recognize|segment)$");
 
     private final ServiceMetrics metrics;
     private final ModelRepository repository;

@@ -1,0 +1,293 @@
+package org.visionserve.service.segmentation;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+import org.springframework.core.io.InputStreamSource;
+import org.springframework.stereotype.Service;
+import org.visionserve.export.ModelMetadata;
+import org.visionserve.export.models.Task;
+import org.visionserve.service.classification.InvalidParameterException;
+import org.visionserve.service.classification.WrongTaskException;
+import org.visionserve.service.config.VisionServeProperties;
+import org.visionserve.service.metrics.ServiceMetrics;
+import org.visionserve.service.runtime.ModelRepository;
+import org.visionserve.service.runtime.ModelRunner;
+import org.visionserve.service.runtime.ServedModel;
+import org.visionserve.service.segmentation.SegmentationResult.DiscView;
+import org.visionserve.service.segmentation.SegmentationResult.EncodedFile;
+import org.visionserve.service.segmentation.SegmentationResult.Timings;
+import org.visionserve.service.segmentation.nifti.NiftiWriter;
+
+/**
+ * The volume pipeline of {@code POST /v1/models/{id}/segment}: read the four modalities, check they share
+ * one grid, run their slices through the model's runner in batches (normalised on the fly), take the
+ * argmax, find the discs, and encode what was asked for. Stages are timed for the response and the
+ * {@code visionserve_stage_seconds} histogram: decode, normalise, queue, inference, postprocess, encode,
+ * total.
+ *
+ * <p>At most {@code visionserve.segmentation.max-concurrent} volumes are in the pipeline at once; one more
+ * is refused at once ({@link SegmentationBusyException}) since each holds its volumes in memory. Within a
+ * volume every batch takes its turn at the model's runner like any other request, so classification
+ * requests to other models, and other volumes, are not starved by a long volume.
+ */
+@Service
+public class SegmentationService {
+
+    public static final String MAX_CONCURRENT_KEY = "visionserve.segmentation.max-concurrent";
+    public static final String MAX_SLICE_PIXELS_KEY = "visionserve.limits.max-slice-pixels";
+
+    /** What goes back: the JSON, or one file on its own. */
+    public enum Answer {
+        JSON,
+        /** The mask in the input's kind: NIfTI (.nii.gz) for NIfTI input, PNG for PNG slices. */
+        MASK,
+        MASK_NIFTI_GZ,
+        MASK_NIFTI,
+        PREVIEW,
+        /** The mask for PNG input (2-D), the preview otherwise: what {@code Accept: image/png} means. */
+        PNG
+    }
+
+    /** {@code includeMask}, {@code includePreview}: embed them (base64) in the JSON answer. */
+    public record Request(Answer answer, boolean includeMask, boolean includePreview) {
+    }
+
+    /** A file answered on its own. */
+    public record Binary(String mediaType, String fileName, byte[] bytes) {
+    }
+
+    /** The JSON result (always made: its timings and discs also go into headers), and the file if one was asked. */
+    public record Outcome(SegmentationResult result, Binary binary) {
+    }
+
+    private static final String GZIP = "application/gzip";
+    private static final String OCTET = "application/octet-stream";
+    private static final String PNG = "image/png";
+
+    private final ModelRepository repository;
+    private final ServiceMetrics metrics;
+    private final VolumeLimits limits;
+    private final long maxSlicePixels;
+    private final int batchSize;
+    private final int maxConcurrent;
+    private final double minDiscVolumeMm3;
+    private final Semaphore admission;
+    /** Direct batch buffers by capacity, reused: direct memory stays flat however many volumes come. */
+    private final Map<Integer, Deque<FloatBuffer>> buffers = new ConcurrentHashMap<>();
+
+    public SegmentationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props) {
+        this.repository = repository;
+        this.metrics = metrics;
+        VisionServeProperties.Limits l = props.limits();
+        this.limits = new VolumeLimits(l.maxVolumeBytes().toBytes(), l.maxVolumeVoxels());
+        this.maxSlicePixels = l.maxSlicePixels();
+        VisionServeProperties.Segmentation s = props.segmentation();
+        this.batchSize = Math.max(1, s.batchSize());
+        this.maxConcurrent = Math.max(1, s.maxConcurrent());
+        this.minDiscVolumeMm3 = s.minDiscVolumeMm3();
+        this.admission = new Semaphore(maxConcurrent);
+        metrics.registerVolumesInFlight(() -> maxConcurrent - admission.availablePermits());
+    }
+
+    /** Segments the examination given as one upload per modality (all four required). */
+    public Outcome segment(String modelId, Map<Modality, ? extends InputStreamSource> uploads, Request request)
+            throws IOException, InterruptedException, ModalityMismatchException {
+        ServedModel model = repository.ready(modelId);
+        ModelMetadata meta = model.metadata();
+        if (meta.task() != Task.SEGMENTATION) {
+            throw new WrongTaskException(modelId, meta.task().id(), Task.SEGMENTATION.id());
+        }
+        List<String> missing = new ArrayList<>();
+        for (Modality m : Modality.values()) {
+            if (uploads.get(m) == null) {
+                missing.add(m.key);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidParameterException(missing.get(0), "missing multipart part" + (missing.size() > 1 ? "s " : " ")
+                    + String.join(", ", missing) + "; send the four co-registered Dixon modalities as parts "
+                    + "fat, inn (in-phase), opp (opposed-phase) and wat (water), each a NIfTI-1/2 (.nii, .nii.gz) "
+                    + "volume or an 8/16-bit grey PNG slice");
+        }
+        if (!admission.tryAcquire()) {
+            throw new SegmentationBusyException(maxConcurrent);
+        }
+        try {
+            return run(model, meta, uploads, request);
+        } finally {
+            admission.release();
+        }
+    }
+
+    private Outcome run(ServedModel model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
+                        Request request) throws IOException, InterruptedException, ModalityMismatchException {
+        String modelId = model.id();
+        String device = model.device().name().toLowerCase(Locale.ROOT);
+        long t0 = System.nanoTime();
+
+        // decode: the four files, checked to share one grid
+        Map<Modality, Volume> volumes = new EnumMap<>(Modality.class);
+        for (Modality m : Modality.values()) {
+            try (InputStream in = uploads.get(m).getInputStream()) {
+                volumes.put(m, VolumeInput.read(in, limits));
+            } catch (VolumeFormatException e) {
+                throw new VolumeRejectedException(m, e);
+            }
+        }
+        MultiModalVolume exam = MultiModalVolume.of(volumes);
+        VolumeGeometry g = exam.geometry();
+        boolean png = exam.get(Modality.FAT).fullScale() > 0;
+        long[] inShape = meta.inputs().get(0).shape();
+        int netRows = (int) Math.max(0, inShape[inShape.length - 2]);
+        int netCols = (int) Math.max(0, inShape[inShape.length - 1]);
+        SlicePlan plan;
+        try {
+            plan = SlicePlan.of(g, netRows, netCols);
+            long pixels = (long) plan.netRows() * plan.netCols();
+            if (pixels > maxSlicePixels) {
+                throw new VolumeFormatException(VolumeFormatException.Kind.TOO_LARGE, "the slices are "
+                        + plan.rows() + "x" + plan.cols() + ", run as " + plan.netRows() + "x" + plan.netCols() + " = "
+                        + pixels + " pixels, over the limit of " + maxSlicePixels + " (" + MAX_SLICE_PIXELS_KEY + ")");
+            }
+        } catch (VolumeFormatException e) {
+            throw new VolumeRejectedException(null, e);
+        }
+        long t1 = System.nanoTime();
+
+        // normalise + inference + argmax, batch by batch through the model's runner
+        long[] queue = {0};
+        long[] inference = {0};
+        FloatBuffer[] batchBuffer = {null};
+        ModelRunner runner = model.runner();
+        VolumeSegmenter.Result seg;
+        try {
+            seg = new VolumeSegmenter(netRows, netCols, batchSize).segment(exam, (batch, shape) -> {
+                ModelRunner.Timed<ModelRunner.Output> t = runner.infer(batch, shape);
+                queue[0] += t.queueNanos();
+                inference[0] += t.runNanos();
+                return FloatBuffer.wrap(t.value().values());
+            }, floats -> batchBuffer[0] = takeBuffer(floats));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("segmentation failed", e);
+        } finally {
+            giveBuffer(batchBuffer[0]); // every run over it has ended, its tensors closed
+        }
+        long t2 = System.nanoTime();
+        DiscAnalysis analysis = new DiscLocaliser(minDiscVolumeMm3).locate(g, seg.mask().mask(), seg.mask().probability());
+        long t3 = System.nanoTime();
+
+        // encode what was asked for
+        Answer answer = switch (request.answer()) {
+            case MASK -> png ? Answer.PNG : Answer.MASK_NIFTI_GZ;
+            case PNG -> png ? Answer.PNG : Answer.PREVIEW;
+            default -> request.answer();
+        };
+        Binary binary = null;
+        EncodedFile maskFile = null;
+        SegmentationResult.Preview previewFile = null;
+        String base = modelId + "-mask";
+        if (answer == Answer.JSON) {
+            if (request.includeMask()) {
+                Binary mask = png ? pngMask(g, seg, base) : niftiMask(g, seg, base, true);
+                maskFile = new EncodedFile(mask.mediaType(), mask.fileName(), mask.bytes().length,
+                        Base64.getEncoder().encodeToString(mask.bytes()));
+            }
+            if (request.includePreview()) {
+                PreviewRenderer.Preview p = PreviewRenderer.midSagittal(exam.get(Modality.WAT), analysis);
+                previewFile = new SegmentationResult.Preview(PNG, p.width(), p.height(), p.sliceAxis(), p.sliceIndex(),
+                        Base64.getEncoder().encodeToString(p.png()));
+            }
+        } else if (answer == Answer.PREVIEW) {
+            binary = new Binary(PNG, modelId + "-preview.png",
+                    PreviewRenderer.midSagittal(exam.get(Modality.WAT), analysis).png());
+        } else if (answer == Answer.PNG) {
+            binary = pngMask(g, seg, base);
+        } else {
+            binary = niftiMask(g, seg, base, answer == Answer.MASK_NIFTI_GZ);
+        }
+        long t4 = System.nanoTime();
+
+        long decode = t1 - t0;
+        long normalise = seg.normaliseNanos();
+        long postprocess = seg.argmaxNanos() + (t3 - t2);
+        long encode = t4 - t3;
+        long total = t4 - t0;
+        metrics.recordStage(modelId, device, "decode", decode);
+        metrics.recordStage(modelId, device, "normalise", normalise);
+        metrics.recordStage(modelId, device, "queue", queue[0]);
+        metrics.recordStage(modelId, device, "inference", inference[0]);
+        metrics.recordStage(modelId, device, "postprocess", postprocess);
+        metrics.recordStage(modelId, device, "encode", encode);
+        metrics.recordStage(modelId, device, "total", total);
+
+        boolean seeded = meta.weights() != null && meta.weights().isSeeded();
+        Affine a = g.affine();
+        SlicePlan p = seg.plan();
+        SegmentationResult.Input input = new SegmentationResult.Input(png ? "png" : "nifti", g.dims(),
+                new double[] {g.spacing(0), g.spacing(1), g.spacing(2)},
+                new double[][] {row(a, 0), row(a, 1), row(a, 2)}, g.affineSource().name().toLowerCase(Locale.ROOT),
+                p.sliceAxis(), p.slices(), new int[] {p.rows(), p.cols()}, new int[] {p.netRows(), p.netCols()},
+                batchSize, seg.batches(), analysis.craniocaudalAxis());
+        Timings timings = new Timings(ms(decode), ms(normalise), ms(queue[0]), ms(inference[0]), ms(postprocess),
+                ms(encode), ms(total));
+        SegmentationResult result = new SegmentationResult(modelId, device,
+                meta.weights() == null ? "unknown" : meta.weights().source(),
+                seeded ? meta.weights().note() : null, input,
+                analysis.discs().stream().map(DiscView::of).toList(), analysis.componentsDropped(), minDiscVolumeMm3,
+                seg.mask().foregroundCount(), timings, maskFile, previewFile);
+        return new Outcome(result, binary);
+    }
+
+    /** A pooled direct batch buffer of at least {@code floats} values (one per pipeline slot and size). */
+    private FloatBuffer takeBuffer(int floats) {
+        Deque<FloatBuffer> free = buffers.get(floats);
+        FloatBuffer b = free == null ? null : free.pollFirst();
+        return b != null ? b.clear() : ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    private void giveBuffer(FloatBuffer b) {
+        if (b != null) {
+            Deque<FloatBuffer> free = buffers.computeIfAbsent(b.capacity(), k -> new ConcurrentLinkedDeque<>());
+            if (free.size() < maxConcurrent) {
+                free.offerFirst(b);
+            }
+        }
+    }
+
+    private static Binary niftiMask(VolumeGeometry g, VolumeSegmenter.Result seg, String base, boolean gzip) {
+        return new Binary(gzip ? GZIP : OCTET, base + (gzip ? ".nii.gz" : ".nii"),
+                NiftiWriter.writeMask(g, seg.mask().mask(), gzip));
+    }
+
+    private static Binary pngMask(VolumeGeometry g, VolumeSegmenter.Result seg, String base) {
+        try {
+            return new Binary(PNG, base + ".png", PngSlices.writeMask(g, seg.mask().mask()));
+        } catch (VolumeFormatException e) {
+            throw new IllegalStateException(e); // the geometry was planned already
+        }
+    }
+
+    private static double[] row(Affine a, int r) {
+        return new double[] {a.get(r, 0), a.get(r, 1), a.get(r, 2), a.get(r, 3)};
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e3) / 1e3;
+    }
+}
