@@ -132,6 +132,13 @@ step "prometheus"
   -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke.log 2>&1 || { tail -60 /tmp/gatling-smoke.log; exit 1; }
 grep -E '^(classify|Global).*: (true|false)' /tmp/gatling-smoke.log
 step "gatling smoke (10 s)"
+# The clip and segmentation scenarios (k6/clip.js, k6/segmentation.js), 10 s each.
+for sim in ClipSimulation SegmentationSimulation; do
+  ./mvnw -B -ntp -q -f load-test gatling:test -Dsimulation=$sim -Dprofile=smoke -Dduration=10 \
+    -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke-$sim.log 2>&1 || { tail -60 /tmp/gatling-smoke-$sim.log; exit 1; }
+  grep -E '^(recognize|segment|Global).*: (true|false)' /tmp/gatling-smoke-$sim.log
+  step "gatling smoke $sim (10 s)"
+done
 sleep 2
 python3 .ci/check-dashboard.py deploy/grafana/dashboards/visionserve.json "http://127.0.0.1:$PROM_PORT" \
   --expect-data inception_next_tiny
