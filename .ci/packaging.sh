@@ -16,6 +16,8 @@ IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
 PORT=${PACKAGING_PORT:-18080}
 PROM_PORT=${PACKAGING_PROM_PORT:-19090}
 BASE=local/jre17:bookworm
+COMPOSE_PROJECT=${PACKAGING_COMPOSE_PROJECT:-visionserve-ci}
+COMPOSE_TAG=${PACKAGING_COMPOSE_TAG:-ci-compose}
 export DOCKER_BUILDKIT=0   # no buildx on these machines: the legacy builder, stated explicitly
 timings=()
 t0=$(date +%s)
@@ -26,7 +28,7 @@ volume=visionserve-ci-models-$$
 prom_pid=""
 compose_up=""
 cleanup() {
-  [ -n "$compose_up" ] && VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1 || true
+  [ -n "$compose_up" ] && VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1 || true
   docker rm -f "$container" >/dev/null 2>&1 || true
   docker volume rm "$volume" "$volume-init" >/dev/null 2>&1 || true
   [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
@@ -178,16 +180,16 @@ log "docker-compose config: ok ($(docker-compose version --short))"
 # network); Prometheus' and Grafana's images cannot be pulled here (their config is checked above,
 # the dashboard's queries in step 2).
 export COMPOSE_DOCKER_CLI_BUILD=0
-BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci build -q visionserve
-VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci up -d visionserve
+BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT build -q visionserve
+VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
 ready=""
 for _ in $(seq 1 900); do
   curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && { ready=1; break; }
   sleep 0.2
 done
-[ -n "$ready" ] || { docker-compose -p visionserve-ci logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
-VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1; compose_up=""
+[ -n "$ready" ] || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
+VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1; compose_up=""
 log "docker-compose build + up of the service: ready"
 step "docker-compose config + service up"
 
