@@ -22,7 +22,7 @@ FROM ${BASE_IMAGE} AS runtime
 # libgtk2.0-0: OpenCV's optflow module (TV-L1) links highgui, which needs GTK 2 (bytedeco's build).
 RUN if ! command -v java >/dev/null 2>&1; then jre="openjdk-17-jre-headless ca-certificates"; else jre=""; fi \
  && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-      $jre libgtk2.0-0 && rm -rf /var/lib/apt/lists/* \
+      $jre libgtk2.0-0 && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && groupadd --gid 10001 visionserve \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin visionserve \
  && mkdir -p /models && chown visionserve:visionserve /models
