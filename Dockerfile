@@ -19,25 +19,24 @@ ARG BUILD_IMAGE=eclipse-temurin:17-jdk
 
 # ---- runtime: JRE, user, writable folders, start and health scripts (no application yet) --------
 FROM ${BASE_IMAGE} AS runtime
-RUN if ! command -v java >/dev/null 2>&1; then \
-      apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-        openjdk-17-jre-headless ca-certificates && rm -rf /var/lib/apt/lists/*; \
-    fi \
+# libgtk2.0-0: OpenCV's optflow module (TV-L1) links highgui, which needs GTK 2 (bytedeco's build).
+RUN if ! command -v java >/dev/null 2>&1; then jre="openjdk-17-jre-headless ca-certificates"; else jre=""; fi \
+ && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+      $jre libgtk2.0-0 && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && groupadd --gid 10001 visionserve \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin visionserve \
  && mkdir -p /models && chown visionserve:visionserve /models
 COPY docker/entrypoint.sh /usr/local/bin/visionserve
 COPY docker/healthcheck.sh /usr/local/bin/visionserve-healthcheck
 COPY docker/appcds.sh /usr/local/bin/visionserve-appcds
+COPY docker/javacpp.sh /usr/local/bin/visionserve-javacpp
 # ORT's natives are loaded from /opt/onnxruntime/lib (unpacked at build), never copied to /tmp.
 # The heap gets half the container's memory: model weights and ORT's arenas live outside it.
-# JavaCV's natives are not preloaded: with a read-only root JavaCPP unpacks them (~183 MB) into the /tmp
-# tmpfs, which only a clip request should cost (pre-extracting them at build is still to do).
+# JavaCV's natives (FFmpeg, OpenCV) are unpacked at build into /app/javacpp and loaded in place.
 ENV VISIONSERVE_MODELS_DIR=/models \
     SERVER_PORT=8080 \
     ORT_NATIVE_PATH=/opt/onnxruntime/lib \
-    JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC" \
-    VISIONSERVE_ACTION_PRELOADNATIVES=false
+    JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ["/usr/local/bin/visionserve-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/visionserve"]
@@ -56,6 +55,7 @@ RUN layout /tmp/service.jar
 FROM runtime AS image-host
 COPY --from=layout-host /opt/onnxruntime /opt/onnxruntime
 COPY --from=layout-host /app /app
+RUN visionserve-javacpp
 ARG APPCDS=true
 RUN [ "$APPCDS" != true ] || visionserve-appcds
 USER 10001:10001
@@ -84,6 +84,7 @@ RUN layout /tmp/service.jar
 FROM runtime AS image
 COPY --from=layout-build /opt/onnxruntime /opt/onnxruntime
 COPY --from=layout-build /app /app
+RUN visionserve-javacpp
 ARG APPCDS=true
 RUN [ "$APPCDS" != true ] || visionserve-appcds
 USER 10001:10001

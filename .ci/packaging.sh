@@ -4,9 +4,9 @@
 #   1. Docker engine + local JRE base image (../shared/ci), the image built from the Dockerfile
 #      (--target image-host: the jars built on the host), its size;
 #   2. the image run as CI would deploy it (read-only root, /tmp tmpfs, models volume, non-root):
-#      cold start to ready, no ONNX Runtime library copied to /tmp, HEALTHCHECK script, a real
-#      classification, the Gatling smoke profile, and the Grafana dashboard's queries run against a
-#      real Prometheus scraping it;
+#      cold start to ready, no ONNX Runtime or JavaCV library copied to /tmp, HEALTHCHECK script, a
+#      real classification, clip recognition and segmentation, the Gatling smoke profiles, and the
+#      Grafana dashboard's queries run against a real Prometheus scraping it;
 #   3. helm lint/template/validate, k6 type check, docker-compose config;
 #   4. the Testcontainers system tests (module src-test, profile system-tests) through the generated
 #      Java client, and the generated TypeScript client type-checked.
@@ -16,6 +16,8 @@ IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
 PORT=${PACKAGING_PORT:-18080}
 PROM_PORT=${PACKAGING_PROM_PORT:-19090}
 BASE=local/jre17:bookworm
+COMPOSE_PROJECT=${PACKAGING_COMPOSE_PROJECT:-visionserve-ci}
+COMPOSE_TAG=${PACKAGING_COMPOSE_TAG:-ci-compose}
 export DOCKER_BUILDKIT=0   # no buildx on these machines: the legacy builder, stated explicitly
 timings=()
 t0=$(date +%s)
@@ -26,7 +28,7 @@ volume=visionserve-ci-models-$$
 prom_pid=""
 compose_up=""
 cleanup() {
-  [ -n "$compose_up" ] && VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1 || true
+  [ -n "$compose_up" ] && VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1 || true
   docker rm -f "$container" >/dev/null 2>&1 || true
   docker volume rm "$volume" "$volume-init" >/dev/null 2>&1 || true
   [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
@@ -73,7 +75,7 @@ for _ in $(seq 1 900); do
 done
 if [ -z "$ready" ]; then docker logs "$container" 2>&1 | tail -40; log "container did not become ready"; exit 1; fi
 cold_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-log "cold start to ready (first run: exports the default model, loads and warms it up): ${cold_ms} ms"
+log "cold start to ready (first run: exports the six default models, loads and warms them up): ${cold_ms} ms"
 docker restart "$container" >/dev/null
 start=$(date +%s%N)
 for _ in $(seq 1 900); do
@@ -82,8 +84,10 @@ for _ in $(seq 1 900); do
 done
 warm_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 log "restart to ready (models already in the volume): ${warm_ms} ms"
-# ORT's natives come from /opt/onnxruntime/lib: nothing but (empty) folders may appear in /tmp
-big=$(docker exec "$container" sh -c 'find /tmp -type f -size +1M; find /tmp -name "*.so*"')
+# ORT's natives come from /opt/onnxruntime/lib, JavaCV's from /app/javacpp: nothing but (empty) folders
+# and JavaCPP's links to /app/javacpp may appear in /tmp
+tmp_check='find /tmp -type f -size +1M; find /tmp -name "*.so*" ! -type l'
+big=$(docker exec "$container" sh -c "$tmp_check")
 if [ -n "$big" ]; then log "native libraries were copied to /tmp: $big"; exit 1; fi
 log "/tmp in the running container: $(docker exec "$container" du -sh /tmp | cut -f1), no native library copied"
 docker exec "$container" /usr/local/bin/visionserve-healthcheck || { log "HEALTHCHECK script failed on a ready service"; exit 1; }
@@ -99,7 +103,7 @@ for _ in $(seq 1 900); do
   sleep 0.2
 done
 docker logs "$container" 2>&1 | grep -q 'libonnxruntime_providers_cuda.so' || { log "CUDA provider was not tried"; exit 1; }
-big=$(docker exec "$container" sh -c 'find /tmp -type f -size +1M; find /tmp -name "*.so*"')
+big=$(docker exec "$container" sh -c "$tmp_check")
 [ -z "$big" ] || { log "CUDA attempt copied native libraries to /tmp: $big"; exit 1; }
 curl -fsS "http://127.0.0.1:$PORT/v1/models/inception_next_tiny" | grep -q '"device":"cpu"' \
   || { log "model did not fall back to CPU"; exit 1; }
@@ -107,6 +111,19 @@ log "device=cuda without a GPU: CUDA provider opened in place, nothing copied to
 out=$(curl -fsS -F file=@k6/data/chelsea.jpg "http://127.0.0.1:$PORT/v1/models/inception_next_tiny/classify?top_k=3")
 echo "$out" | grep -q '"predictions":\[{' || { log "unexpected classification: $out"; exit 1; }
 log "classified k6/data/chelsea.jpg in the container: ${out:0:160}..."
+# A real clip (FFmpeg decode, OpenCV Farneback flow, both ResNet-101 streams, the head) and a small
+# four-modality NIfTI examination: JavaCV's natives load from the image, nothing lands in /tmp.
+out=$(curl -fsS -F file=@k6/data/clip.mp4 "http://127.0.0.1:$PORT/v1/models/ts_lstm_ucf101/recognize?flow=farneback&top_k=3")
+echo "$out" | grep -q '"frames":50' && echo "$out" | grep -q '"predictions":\[{' \
+  || { docker logs "$container" 2>&1 | tail -30; log "unexpected recognition: $out"; exit 1; }
+log "recognized k6/data/clip.mp4 (50 frames, Farneback) in the container: ${out:0:120}..."
+out=$(curl -fsS -F fat=@k6/data/spine_fat.nii.gz -F inn=@k6/data/spine_inn.nii.gz -F opp=@k6/data/spine_opp.nii.gz \
+  -F wat=@k6/data/spine_wat.nii.gz "http://127.0.0.1:$PORT/v1/models/ivd_net/segment")
+echo "$out" | grep -q '"shape":\[8,96,96\]' || { log "unexpected segmentation: $out"; exit 1; }
+log "segmented k6/data/spine_*.nii.gz (8x96x96) in the container: ${out:0:120}..."
+big=$(docker exec "$container" sh -c "$tmp_check")
+[ -z "$big" ] || { log "the clip pipeline copied native libraries to /tmp: $big"; exit 1; }
+log "/tmp after a clip: $(docker exec "$container" du -sh /tmp | cut -f1), no native library copied"
 step "image run checks"
 
 read -r prom_pid prom_dir < <(../shared/ci/start-prometheus.sh "127.0.0.1:$PORT" "$PROM_PORT")
@@ -117,6 +134,13 @@ step "prometheus"
   -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke.log 2>&1 || { tail -60 /tmp/gatling-smoke.log; exit 1; }
 grep -E '^(classify|Global).*: (true|false)' /tmp/gatling-smoke.log
 step "gatling smoke (10 s)"
+# The clip and segmentation scenarios (k6/clip.js, k6/segmentation.js), 10 s each.
+for sim in ClipSimulation SegmentationSimulation; do
+  ./mvnw -B -ntp -q -f load-test gatling:test -Dsimulation=$sim -Dprofile=smoke -Dduration=10 \
+    -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke-$sim.log 2>&1 || { tail -60 /tmp/gatling-smoke-$sim.log; exit 1; }
+  grep -E '^(recognize|segment|Global).*: (true|false)' /tmp/gatling-smoke-$sim.log
+  step "gatling smoke $sim (10 s)"
+done
 sleep 2
 python3 .ci/check-dashboard.py deploy/grafana/dashboards/visionserve.json "http://127.0.0.1:$PROM_PORT" \
   --expect-data inception_next_tiny
@@ -128,8 +152,8 @@ docker rm -f "$container" >/dev/null
 .ci/helm-check.sh
 step "helm lint/template/validate"
 # The chart's exporter init container, run with the CI image as Kubernetes would (read-only root,
-# /tmp and the model volume writable, uid 10001): exports both models, then finds them on a rerun.
-helm template ci helm/visionserve -f helm/ci-values/existing-claim.yaml --show-only templates/deployment.yaml \
+# /tmp and the model volume writable, uid 10001): exports the six default models, then finds them on a rerun.
+helm template ci helm/visionserve --show-only templates/deployment.yaml \
   > /tmp/packaging-deployment.yaml
 NODE_PATH="${K8S_VALIDATE_HOME:-/tmp/k8s-validate}/node_modules" node -e '
   const d = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -142,9 +166,9 @@ for run in 1 2; do
     > "/tmp/packaging-init.$run.log" 2>&1 || { cat "/tmp/packaging-init.$run.log"; exit 1; }
 done
 docker volume rm "$volume-init" >/dev/null
-grep -c '^wrote ' /tmp/packaging-init.1.log | grep -qx 2 && grep -c 'already in' /tmp/packaging-init.2.log | grep -qx 2 \
-  || { cat /tmp/packaging-init.*.log; log "chart init container did not export both models"; exit 1; }
-log "chart init container: exported 2 models into an empty volume, skipped them on the rerun"
+grep -c '^wrote ' /tmp/packaging-init.1.log | grep -qx 6 && grep -c 'already in' /tmp/packaging-init.2.log | grep -qx 6 \
+  || { cat /tmp/packaging-init.*.log; log "chart init container did not export the six default models"; exit 1; }
+log "chart init container: exported the 6 default models into an empty volume, skipped them on the rerun"
 step "chart init container in the image"
 .ci/k6-check.sh
 step "k6 type check"
@@ -156,16 +180,16 @@ log "docker-compose config: ok ($(docker-compose version --short))"
 # network); Prometheus' and Grafana's images cannot be pulled here (their config is checked above,
 # the dashboard's queries in step 2).
 export COMPOSE_DOCKER_CLI_BUILD=0
-BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci build -q visionserve
-VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci up -d visionserve
+BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT build -q visionserve
+VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
 ready=""
 for _ in $(seq 1 900); do
   curl -fsS -o /dev/null "http://127.0.0.1:$PORT/actuator/health/readiness" 2>/dev/null && { ready=1; break; }
   sleep 0.2
 done
-[ -n "$ready" ] || { docker-compose -p visionserve-ci logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
-VISIONSERVE_TAG=ci-compose docker-compose -p visionserve-ci down -v -t 5 >/dev/null 2>&1; compose_up=""
+[ -n "$ready" ] || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
+VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1; compose_up=""
 log "docker-compose build + up of the service: ready"
 step "docker-compose config + service up"
 

@@ -34,13 +34,13 @@ import java.time.Duration;
  */
 public class ClassificationSimulation extends Simulation {
 
-    private static final String BASE_URL = System.getProperty("baseUrl", "http://127.0.0.1:8080");
-    private static final String MODEL = System.getProperty("model", "inception_next_tiny");
-    private static final String PROFILE = System.getProperty("profile", "smoke");
-    private static final int TOP_K = Integer.getInteger("topK", 5);
-    private static final double RATE = Double.parseDouble(System.getProperty("rate", "10"));
-    private static final Duration DURATION = Duration.ofSeconds(Long.getLong("duration", 30));
-    private static final int P95_MS = Integer.getInteger("p95Ms", 500);
+    private static final String BASE_URL = Settings.string("baseUrl", "http://127.0.0.1:8080");
+    private static final String MODEL = Settings.string("model", "inception_next_tiny");
+    private static final String PROFILE = Settings.string("profile", "smoke");
+    private static final int TOP_K = Settings.integer("topK", 5);
+    private static final double RATE = Settings.number("rate", 10);
+    private static final Duration DURATION = Settings.seconds("duration", 30);
+    private static final int P95_MS = Settings.integer("p95Ms", 500);
 
     private static final String IMAGE = "chelsea.jpg";
     private static final String PATH = "/v1/models/" + MODEL;

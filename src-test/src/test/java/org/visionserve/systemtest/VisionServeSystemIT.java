@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.web.client.RestClientResponseException;
@@ -86,15 +85,7 @@ class VisionServeSystemIT {
         assertThat(r.getTimings().getTotal()).isPositive();
     }
 
-    /**
-     * The clip endpoint on the action models exported on first start: twelve frames, Farneback flow.
-     * Disabled: it fails in the image (500) because JavaCV's natives cannot load there. JavaCPP unpacks
-     * them into a writable cache, which with the read-only root is {@code /tmp}, a noexec tmpfs ("failed
-     * to map segment"); with an exec-able cache ({@code -Dorg.bytedeco.javacpp.cachedir} on an exec
-     * mount) FFmpeg loads, but OpenCV's optflow module pulls in highgui, which needs GTK 2
-     * ({@code libgtk-x11-2.0.so.0}), absent from the image. Enable once the image provides both.
-     */
-    @Disabled("clip natives cannot load in the image: /tmp is noexec and libgtk-x11-2.0 is missing")
+    /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
         RecognitionResult r = api.recognizeMultipart("ts_lstm_ucf101", "farneback", 3, null,

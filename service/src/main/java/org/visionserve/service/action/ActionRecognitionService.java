@@ -12,11 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.bytedeco.javacpp.Loader;
-import org.bytedeco.ffmpeg.global.avcodec;
-import org.bytedeco.ffmpeg.global.avformat;
-import org.bytedeco.ffmpeg.global.swscale;
-import org.bytedeco.opencv.global.opencv_optflow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -357,12 +352,8 @@ public class ActionRecognitionService implements DisposableBean {
             int threads = props.flowThreads() > 0 ? props.flowThreads() : Runtime.getRuntime().availableProcessors();
             Thread init = new Thread(() -> {
                 try {
+                    ClipNatives.load(); // before any JavaCV class loads them its own way
                     ClipPipeline created = new ClipPipeline(props.limits().clipLimits(), threads);
-                    // The demuxers, decoders and scaler the grabber uses, not only avutil; TV-L1 and, through
-                    // it, imgproc and video (Farneback).
-                    for (Class<?> c : List.of(avformat.class, avcodec.class, swscale.class, opencv_optflow.class)) {
-                        Loader.load(c);
-                    }
                     p.complete(created);
                 } catch (Throwable e) {
                     log.error("the clip pipeline could not start (FFmpeg/OpenCV natives): clips will fail", e);
