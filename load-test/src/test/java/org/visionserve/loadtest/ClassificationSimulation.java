@@ -2,8 +2,6 @@ package org.visionserve.loadtest;
 
 import static io.gatling.javaapi.core.CoreDsl.RawFileBody;
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
-import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
-import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.details;
 import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
@@ -16,7 +14,6 @@ import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.ChainBuilder;
 import io.gatling.javaapi.core.CheckBuilder;
-import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
@@ -86,11 +83,7 @@ public class ClassificationSimulation extends Simulation {
             .doIf(session -> session.userId() % 10 == 1).then(batchAndError);
 
     {
-        PopulationBuilder population = switch (PROFILE) {
-            case "smoke" -> scenario.injectClosed(constantConcurrentUsers(1).during(DURATION));
-            case "load" -> scenario.injectOpen(new OpenInjectionStep[] {constantUsersPerSec(RATE).during(DURATION)});
-            default -> throw new IllegalArgumentException("unknown profile " + PROFILE + " (smoke | load)");
-        };
+        PopulationBuilder population = Settings.population(scenario, PROFILE, RATE, DURATION);
         setUp(population)
                 .protocols(protocol)
                 .assertions(

@@ -1,5 +1,11 @@
 package org.visionserve.loadtest;
 
+import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
+import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+
+import io.gatling.javaapi.core.OpenInjectionStep;
+import io.gatling.javaapi.core.PopulationBuilder;
+import io.gatling.javaapi.core.ScenarioBuilder;
 import java.time.Duration;
 
 /** Simulation settings from system properties; unset or empty (the pom passes every one) = the default. */
@@ -23,5 +29,18 @@ final class Settings {
 
     static Duration seconds(String name, long dflt) {
         return Duration.ofSeconds(Long.parseLong(string(name, Long.toString(dflt))));
+    }
+
+    /**
+     * The load profile, as the k6 scripts have it: {@code smoke} is one user in a loop, {@code load}
+     * a constant arrival rate of {@code rate} users per second (an open model: a slow service does
+     * not slow the arrivals down).
+     */
+    static PopulationBuilder population(ScenarioBuilder scenario, String profile, double rate, Duration duration) {
+        return switch (profile) {
+            case "smoke" -> scenario.injectClosed(constantConcurrentUsers(1).during(duration));
+            case "load" -> scenario.injectOpen(new OpenInjectionStep[] {constantUsersPerSec(rate).during(duration)});
+            default -> throw new IllegalArgumentException("unknown profile " + profile + " (smoke | load)");
+        };
     }
 }
