@@ -20,7 +20,13 @@ public final class ImagePreprocessor {
                     + p.interpolation() + "/" + p.cropMode());
         }
         int[] size = resizedSize(image.width(), image.height(), p.resizeShorterSide());
-        return centerCrop(PillowResize.resize(image, size[0], size[1]), p.inputSize());
+        int crop = p.inputSize();
+        if (size[0] < crop || size[1] < crop) { // torchvision pads: resize all, then crop with padding
+            return centerCrop(PillowResize.resize(image, size[0], size[1]), crop);
+        }
+        // Only the crop window is resampled: identical pixels, about half the work of resize-then-crop.
+        return PillowResize.resizeWindow(image, size[0], size[1], cropOffset(size[0], crop), cropOffset(size[1], crop),
+                crop, crop);
     }
 
     /** torchvision's {@code Resize(s)}: the shorter side becomes s, the longer {@code int(s * long / short)}. */

@@ -20,50 +20,62 @@ public final class PillowResize {
     }
 
     public static RgbImage resize(RgbImage src, int width, int height) {
+        return resizeWindow(src, width, height, 0, 0, width, height);
+    }
+
+    /**
+     * The window {@code [left, left + w) x [top, top + h)} of {@code resize(src, width, height)},
+     * computed without the rest: the same taps and the same uint8 intermediate, so the pixels are
+     * identical to resizing everything and cropping (a centre crop then costs about half the work).
+     */
+    public static RgbImage resizeWindow(RgbImage src, int width, int height, int left, int top, int w, int h) {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("target size must be positive: " + width + "x" + height);
         }
-        Coeffs horizontal = Coeffs.of(src.width(), width);
-        Coeffs vertical = Coeffs.of(src.height(), height);
+        if (left < 0 || top < 0 || w <= 0 || h <= 0 || left + w > width || top + h > height) {
+            throw new IllegalArgumentException("window " + w + "x" + h + " at (" + left + ", " + top
+                    + ") is not inside " + width + "x" + height);
+        }
         boolean needHorizontal = width != src.width();
         boolean needVertical = height != src.height();
-        if (!needHorizontal && !needVertical) {
-            return new RgbImage(width, height, src.pixels().clone());
-        }
-        byte[] pixels = src.pixels();
-        int rows = src.height();
-        int firstRow = 0;
-        if (needHorizontal) {
-            // Only the source rows the vertical pass will read (as Pillow does; same result).
-            if (needVertical) {
-                firstRow = vertical.start[0];
-                rows = vertical.start[height - 1] + vertical.count[height - 1] - firstRow;
-            }
-            pixels = horizontalPass(pixels, src.width(), firstRow, rows, horizontal);
-        }
+        Coeffs vertical = needVertical ? Coeffs.of(src.height(), height) : null;
+        // The source rows the vertical pass reads for output rows [top, top + h) (as Pillow does; same result).
+        int firstRow = needVertical ? vertical.start[top] : top;
+        int rows = needVertical ? vertical.start[top + h - 1] + vertical.count[top + h - 1] - firstRow : h;
+        byte[] pixels = needHorizontal
+                ? horizontalPass(src.pixels(), src.width(), firstRow, rows, Coeffs.of(src.width(), width), left, w)
+                : copyWindow(src.pixels(), src.width(), firstRow, rows, left, w);
         if (needVertical) {
-            pixels = verticalPass(pixels, width, firstRow, vertical);
+            pixels = verticalPass(pixels, w, firstRow, vertical, top, h);
         }
-        return new RgbImage(width, height, pixels);
+        return new RgbImage(w, h, pixels);
     }
 
-    /** Resamples rows {@code [firstRow, firstRow + rows)} of an RGB image to {@code c.outSize} columns. */
-    private static byte[] horizontalPass(byte[] in, int inWidth, int firstRow, int rows, Coeffs c) {
-        int outWidth = c.outSize;
+    /** Rows {@code [firstRow, firstRow + rows)}, columns {@code [left, left + w)} of an RGB image. */
+    private static byte[] copyWindow(byte[] in, int inWidth, int firstRow, int rows, int left, int w) {
+        byte[] out = new byte[rows * w * 3];
+        for (int y = 0; y < rows; y++) {
+            System.arraycopy(in, ((firstRow + y) * inWidth + left) * 3, out, y * w * 3, w * 3);
+        }
+        return out;
+    }
+
+    /** Resamples rows {@code [firstRow, firstRow + rows)} to output columns {@code [x0, x0 + w)}. */
+    private static byte[] horizontalPass(byte[] in, int inWidth, int firstRow, int rows, Coeffs c, int x0, int w) {
         int k = c.ksize;
-        byte[] out = new byte[rows * outWidth * 3];
-        int[] w = c.weights;
+        byte[] out = new byte[rows * w * 3];
+        int[] wt = c.weights;
         for (int y = 0; y < rows; y++) {
             int rowIn = (firstRow + y) * inWidth * 3;
-            int o = y * outWidth * 3;
-            for (int x = 0; x < outWidth; x++) {
+            int o = y * w * 3;
+            for (int x = x0; x < x0 + w; x++) {
                 int p = rowIn + c.start[x] * 3;
                 int wi = x * k;
                 int s0 = HALF;
                 int s1 = HALF;
                 int s2 = HALF;
                 for (int j = 0, n = c.count[x]; j < n; j++, p += 3) {
-                    int wj = w[wi + j];
+                    int wj = wt[wi + j];
                     s0 += (in[p] & 0xff) * wj;
                     s1 += (in[p + 1] & 0xff) * wj;
                     s2 += (in[p + 2] & 0xff) * wj;
@@ -76,13 +88,12 @@ public final class PillowResize {
         return out;
     }
 
-    /** Resamples columns; {@code in}'s row 0 is source row {@code firstRow}. */
-    private static byte[] verticalPass(byte[] in, int width, int firstRow, Coeffs c) {
+    /** Resamples to output rows {@code [y0, y0 + h)}; {@code in}'s row 0 is source row {@code firstRow}. */
+    private static byte[] verticalPass(byte[] in, int width, int firstRow, Coeffs c, int y0, int h) {
         int stride = width * 3;
-        int outHeight = c.outSize;
-        byte[] out = new byte[outHeight * stride];
+        byte[] out = new byte[h * stride];
         int[] acc = new int[stride];
-        for (int y = 0; y < outHeight; y++) {
+        for (int y = y0; y < y0 + h; y++) {
             java.util.Arrays.fill(acc, HALF);
             int wi = y * c.ksize;
             // Row by row so the reads stay sequential.
@@ -93,7 +104,7 @@ public final class PillowResize {
                     acc[i] += (in[rowIn + i] & 0xff) * wj;
                 }
             }
-            int o = y * stride;
+            int o = (y - y0) * stride;
             for (int i = 0; i < stride; i++) {
                 out[o + i] = clip8(acc[i]);
             }
