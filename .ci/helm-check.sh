@@ -7,7 +7,7 @@ chart=helm/visionserve
 out=$(mktemp -d /tmp/helm-check.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
-../shared/ci/install-helm.sh >/dev/null
+.ci/lib/install-helm.sh >/dev/null
 helm lint --strict "$chart"
 rendered=()
 for values in helm/ci-values/*.yaml; do
@@ -21,4 +21,4 @@ done
 if helm template bad "$chart" --set gpu.enabled=yes >/dev/null 2>&1; then
   echo "[helm-check] values.schema.json accepted gpu.enabled=yes" >&2; exit 1
 fi
-../shared/ci/validate-k8s.sh "${rendered[@]}"
+.ci/lib/validate-k8s.sh "${rendered[@]}"

@@ -2,11 +2,16 @@ package org.visionserve.loadtest;
 
 import static io.gatling.javaapi.core.CoreDsl.constantConcurrentUsers;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.details;
+import static io.gatling.javaapi.core.CoreDsl.global;
 
+import io.gatling.javaapi.core.Assertion;
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Simulation settings from system properties; unset or empty (the pom passes every one) = the default. */
 final class Settings {
@@ -42,5 +47,21 @@ final class Settings {
             case "load" -> scenario.injectOpen(new OpenInjectionStep[] {constantUsersPerSec(rate).during(duration)});
             default -> throw new IllegalArgumentException("unknown profile " + profile + " (smoke | load)");
         };
+    }
+
+    /**
+     * A run's assertions: under 1 % failed requests, and the p95 of each named request under
+     * {@code p95Ms}, unless that is 0: a correctness-only run (CI's smoke runs on a shared machine,
+     * where latency is a benchmark's question, not a pass/fail one).
+     */
+    static List<Assertion> assertions(int p95Ms, String... requests) {
+        List<Assertion> list = new ArrayList<>();
+        if (p95Ms > 0) {
+            for (String request : requests) {
+                list.add(details(request).responseTime().percentile(95.0).lt(p95Ms));
+            }
+        }
+        list.add(global().failedRequests().percent().lt(1.0));
+        return list;
     }
 }

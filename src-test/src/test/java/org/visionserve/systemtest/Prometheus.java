@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-/** A real Prometheus process scraping the service every second (../shared/ci/start-prometheus.sh). */
+/** A real Prometheus process scraping the service every second (the repository's .ci/lib/start-prometheus.sh). */
 final class Prometheus implements AutoCloseable {
 
     private final long pid;
@@ -25,8 +25,7 @@ final class Prometheus implements AutoCloseable {
     }
 
     static Prometheus scraping(int targetPort) throws IOException, InterruptedException {
-        Path script = Path.of(System.getProperty("shared.dir", VisionServeContainer.REPO.resolve("../shared").toString()))
-                .resolve("ci/start-prometheus.sh");
+        Path script = VisionServeContainer.REPO.resolve(".ci/lib/start-prometheus.sh");
         int port = VisionServeContainer.freePort();
         Process p = new ProcessBuilder("bash", script.toString(), "127.0.0.1:" + targetPort, Integer.toString(port))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
