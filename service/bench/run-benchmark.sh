@@ -4,6 +4,6 @@
 set -euo pipefail
 mvn -q -B -pl service -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile=target/test-classpath.txt
-exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -Dshared.dir="$(pwd)/../shared" \
+exec java -Xmx2g ${BENCH_JAVA_OPTS:-} \
     -cp "service/target/test-classes:service/target/classes:$(cat service/target/test-classpath.txt)" \
     org.visionserve.service.bench.LatencyBenchmark "$@"

@@ -1,10 +1,10 @@
 """Test vectors from Pillow 9.4.0 (Debian bookworm's python3-pil, the version of the preprocessing golden).
 
-Run from this directory: python3 generate.py /path/to/shared/golden/preprocess/chelsea.png
+Run from this directory: python3 generate.py ../golden/preprocess/chelsea.png
 Writes, for each image file F: F (the encoded test image) and F.rgb (Pillow's
 ImageOps.exif_transpose(Image.open(F)).convert("RGB"), HWC uint8), and for each resize case the
 input and Pillow's Image.resize(size, BICUBIC). manifest.json lists them all.
-Sources: a crop of chelsea.png (CC0, see shared/golden/preprocess/manifest.json) and seeded noise.
+Sources: a crop of chelsea.png (CC0, see ../golden/preprocess/manifest.json) and seeded noise.
 """
 import io
 import json

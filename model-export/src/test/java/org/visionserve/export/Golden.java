@@ -2,6 +2,8 @@ package org.visionserve.export;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -11,7 +13,10 @@ import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A golden folder of {@code ../shared/golden/<model>}: the reference manifest and output tensors. */
+/**
+ * A golden folder of {@code src/test/resources/golden/<model>} (vendored; see its README.md): the
+ * reference manifest and output tensors.
+ */
 public final class Golden {
 
     private final Path dir;
@@ -22,18 +27,29 @@ public final class Golden {
         this.manifest = JsonMapper.shared().readTree(dir.resolve("manifest.json").toFile());
     }
 
-    public static Path sharedDir() {
-        String prop = System.getProperty("shared.dir");
-        Path p = prop != null ? Path.of(prop) : Path.of("..", "..", "shared");
-        if (!Files.isDirectory(p.resolve("golden"))) {
-            throw new IllegalStateException("shared/golden not found at " + p.toAbsolutePath()
-                    + " (set -Dshared.dir=...)");
+    /** The golden folder on the test class path (a directory under target/test-classes). */
+    public static Path root() {
+        URL url = Golden.class.getResource("/golden/seeded-init-check.json");
+        if (url == null) {
+            throw new IllegalStateException("golden/ is not on the test class path");
         }
-        return p;
+        try {
+            return Path.of(url.toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether {@code model} has a golden folder. */
+    public static boolean exists(String model) {
+        return Files.isRegularFile(root().resolve(model).resolve("manifest.json"));
     }
 
     public static Golden of(String model) {
-        return new Golden(sharedDir().resolve("golden").resolve(model));
+        if (!exists(model)) {
+            throw new IllegalArgumentException("no golden for " + model + " under " + root());
+        }
+        return new Golden(root().resolve(model));
     }
 
     public JsonNode manifest() {

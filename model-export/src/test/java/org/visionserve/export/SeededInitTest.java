@@ -8,11 +8,11 @@ import org.visionserve.export.weights.Tensor;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The generator reproduces {@code shared/golden/seeded-init-check.json} bit for bit. */
+/** The generator reproduces {@code golden/seeded-init-check.json} (test resources) bit for bit. */
 class SeededInitTest {
 
     private final JsonNode check = JsonMapper.shared()
-            .readTree(Golden.sharedDir().resolve("golden/seeded-init-check.json").toFile());
+            .readTree(Golden.root().resolve("seeded-init-check.json").toFile());
 
     @Test
     void streamsMatchTheCheckFileExactly() {

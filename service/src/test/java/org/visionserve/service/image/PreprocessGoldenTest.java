@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -19,12 +20,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * timm's eval transform on a real photo (shared/golden/preprocess): decode, Pillow bicubic resize,
+ * timm's eval transform on a real photo (test resources golden/preprocess, vendored; see golden/README.md): decode, Pillow bicubic resize,
  * centre crop and normalise, against the reference's uint8 crop and float32 tensor, at full size.
  */
 class PreprocessGoldenTest {
 
-    private static final Path DIR = SharedDir.golden("preprocess");
+    private static final Path DIR = resources();
     private static final JsonNode MANIFEST = JsonMapper.shared().readTree(DIR.resolve("manifest.json").toFile());
 
     static Stream<JsonNode> cases() {
@@ -104,5 +105,13 @@ class PreprocessGoldenTest {
         float[] f = new float[b.remaining() / 4];
         b.asFloatBuffer().get(f);
         return f;
+    }
+
+    private static Path resources() {
+        try {
+            return Path.of(PreprocessGoldenTest.class.getResource("/golden/preprocess/manifest.json").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }
