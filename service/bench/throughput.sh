@@ -33,7 +33,7 @@ echo "batching: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])
 
 kill -STOP $pid   # the raw measurement has the machine to itself
 java -Xmx2g -cp "service/target/test-classes:service/target/classes:$(cat service/target/test-classpath.txt)" \
-  org.visionserve.service.bench.RawThroughput "$work/models" "$MODEL" 15 | tee "$work/raw.txt"
+  org.visionserve.service.bench.RawThroughput "$work/models" "$MODEL" "${RAW_SECONDS:-15}" | tee "$work/raw.txt"
 kill -CONT $pid
 raw_best=$(sed -n 's/^raw best images_per_s=//p' "$work/raw.txt")
 raw_p50=$(sed -n 's/^raw batch=1 .*p50_ms=\([0-9.]*\).*/\1/p' "$work/raw.txt")
