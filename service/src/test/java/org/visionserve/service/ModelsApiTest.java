@@ -30,6 +30,9 @@ class ModelsApiTest extends ServiceTestBase {
         assertThat(atto.get("weights").get("source").asString()).isEqualTo("seeded");
         assertThat(atto.get("modelSha256").asString()).matches("[0-9a-f]{64}");
         assertThat(atto.get("runner").get("intraOpThreads").asInt()).isEqualTo(2);
+        JsonNode batching = atto.get("runner").get("batching");
+        assertThat(batching.get("maxBatchSize").asInt()).as("batching is on by default").isEqualTo(8);
+        assertThat(batching.get("maxQueueDelayMicroseconds").asLong()).isEqualTo(2000);
         assertThat(atto.get("loadSeconds").asDouble()).isPositive();
     }
 
@@ -50,6 +53,7 @@ class ModelsApiTest extends ServiceTestBase {
         JsonNode busy = http.get("/v1/models/" + TestModels.BUSY).json();
         assertThat(busy.get("runner").get("concurrency").asInt()).isEqualTo(1);
         assertThat(busy.get("runner").get("queueCapacity").asInt()).isEqualTo(0);
+        assertThat(busy.get("runner").get("batching").get("maxBatchSize").asInt()).isEqualTo(1);
     }
 
     @Test

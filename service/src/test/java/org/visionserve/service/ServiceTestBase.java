@@ -20,6 +20,7 @@ import org.visionserve.service.runtime.ModelRepository;
         "visionserve.models.defaults=" + TestModels.TINY,
         "visionserve.models.settings." + TestModels.BUSY + ".concurrency=1",
         "visionserve.models.settings." + TestModels.BUSY + ".queue-capacity=0",
+        "visionserve.models.settings." + TestModels.BUSY + ".max-batch-size=1",
         "visionserve.limits.max-image-bytes=1MB",
         "visionserve.limits.max-image-pixels=4000000",
         "visionserve.limits.max-batch-images=4",

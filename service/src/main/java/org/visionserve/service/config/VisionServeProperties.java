@@ -34,6 +34,7 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                          @DefaultValue("cpu") CudaFallback cudaFallback,
                          @DefaultValue("1") int concurrency,
                          @DefaultValue("64") int queueCapacity,
+                         @DefaultValue Batching batching,
                          Map<String, ModelSettings> settings) {
 
         public Models {
@@ -41,9 +42,21 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
         }
     }
 
+    /**
+     * Dynamic batching (Triton's): concurrent requests for a model share one run of up to
+     * {@code maxBatchSize} items, gathered for at most {@code maxQueueDelayMicroseconds} after the
+     * first while the model sees concurrent traffic, or run at once at a preferred size. 1 = off.
+     */
+    public record Batching(@DefaultValue("8") int maxBatchSize,
+                           @DefaultValue("2000") long maxQueueDelayMicroseconds,
+                           List<Integer> preferredBatchSizes) {
+    }
+
     /** Overrides for one model; a null field takes the model-wide default. */
     public record ModelSettings(Boolean enabled, Device device, CudaFallback cudaFallback, Integer concurrency,
-                                Integer queueCapacity, Integer intraOpThreads, Integer interOpThreads) {
+                                Integer queueCapacity, Integer intraOpThreads, Integer interOpThreads,
+                                Integer maxBatchSize, Long maxQueueDelayMicroseconds,
+                                List<Integer> preferredBatchSizes) {
     }
 
     /**
@@ -87,13 +100,19 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
     /** The effective settings of one model. */
     public record EffectiveSettings(boolean enabled, Device device, CudaFallback cudaFallback, int concurrency,
                                     int queueCapacity, int intraOpThreads, int interOpThreads, int cudaDeviceId,
-                                    boolean allowSpinning) {
+                                    boolean allowSpinning, int maxBatchSize, long maxQueueDelayMicroseconds,
+                                    List<Integer> preferredBatchSizes) {
     }
 
     public EffectiveSettings settingsFor(String modelId) {
         ModelSettings s = models.settings().get(modelId);
         if (s == null) {
-            s = new ModelSettings(null, null, null, null, null, null, null);
+            s = new ModelSettings(null, null, null, null, null, null, null, null, null, null);
+        }
+        Batching b = models.batching();
+        List<Integer> preferred = or(s.preferredBatchSizes(), b.preferredBatchSizes());
+        if (preferred == null) {
+            preferred = List.of();
         }
         int concurrency = Math.max(1, or(s.concurrency(), models.concurrency()));
         int intra = or(s.intraOpThreads(), runtime.intraOpThreads());
@@ -104,7 +123,8 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                 or(s.cudaFallback(), models.cudaFallback()), concurrency,
                 Math.max(0, or(s.queueCapacity(), models.queueCapacity())), intra,
                 Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId(),
-                runtime.allowSpinning());
+                runtime.allowSpinning(), Math.max(1, or(s.maxBatchSize(), b.maxBatchSize())),
+                Math.max(0, or(s.maxQueueDelayMicroseconds(), b.maxQueueDelayMicroseconds())), List.copyOf(preferred));
     }
 
     private static <T> T or(T value, T fallback) {

@@ -1,6 +1,7 @@
 package org.visionserve.service.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -19,6 +20,7 @@ import org.springframework.stereotype.Component;
  *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage</li>
  *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome</li>
  *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
+ *   <li>{@code visionserve_batch_size} histogram {model}: items per batched model run</li>
  *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
  *   <li>{@code visionserve_model_info} gauge {model, task, device, weights, status}: 1 per known model</li>
  *   <li>{@code visionserve_segmentation_in_flight} gauge: volumes in the segmentation pipeline</li>
@@ -47,6 +49,7 @@ public class ServiceMetrics {
     private final MeterRegistry registry;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
 
     public ServiceMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -75,6 +78,16 @@ public class ServiceMetrics {
                         .tags("model", model, "outcome", id(outcome))
                         .register(registry))
                 .increment();
+    }
+
+    /** Items in one batched run of the model (1 when a request ran alone in the batcher). */
+    public void recordBatchSize(String model, int items) {
+        batchSizes.computeIfAbsent(model, k -> DistributionSummary.builder("visionserve.batch.size")
+                        .description("Items per batched model run")
+                        .tags("model", model)
+                        .serviceLevelObjectives(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
+                        .register(registry))
+                .record(items);
     }
 
     public void registerQueueDepth(String model, Supplier<Number> depth) {

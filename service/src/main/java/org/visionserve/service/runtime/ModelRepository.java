@@ -11,6 +11,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -21,6 +23,7 @@ import org.visionserve.export.ModelExporter;
 import org.visionserve.export.ModelMetadata;
 import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.export.models.Task;
 import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.config.VisionServeProperties.EffectiveSettings;
@@ -164,7 +167,10 @@ public class ModelRepository implements SmartLifecycle {
                 throw new IOException("missing " + onnx);
             }
             SessionFactory.Bound bound = SessionFactory.open(m.id(), onnx, s);
-            ModelRunner runner = new ModelRunner(m.id(), bound.session(), s.concurrency(), s.queueCapacity());
+            ModelRunner.Batching batching = new ModelRunner.Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(),
+                    s.preferredBatchSizes());
+            ModelRunner runner = new ModelRunner(m.id(), bound.session(), s.concurrency(), s.queueCapacity(), batching,
+                    items -> metrics.recordBatchSize(m.id(), items));
             try {
                 warmUp(runner, meta);
             } catch (Exception e) {
@@ -176,9 +182,11 @@ public class ModelRepository implements SmartLifecycle {
             m.ready(runner, bound.device(), bound.note(), secs);
             metrics.registerQueueDepth(m.id(), runner::queueDepth);
             metrics.registerModel(m.id(), meta.task().id(), device, weightsKind(meta), m.status().id(), secs);
-            log.info("model {} ready on {} in {} s ({} threads intra-op, concurrency {}, queue {}, weights {})",
+            log.info("model {} ready on {} in {} s ({} threads intra-op, concurrency {}, queue {}, max batch {}, "
+                            + "delay {} us, weights {})",
                     m.id(), device.toUpperCase(Locale.ROOT), String.format(Locale.ROOT, "%.2f", secs),
-                    s.intraOpThreads(), s.concurrency(), s.queueCapacity(), weightsKind(meta));
+                    s.intraOpThreads(), s.concurrency(), s.queueCapacity(), s.maxBatchSize(),
+                    s.maxQueueDelayMicroseconds(), weightsKind(meta));
             if (meta.weights() != null && meta.weights().isSeeded()) {
                 log.warn("model {} serves SEEDED DEMO WEIGHTS, not trained: its predictions are meaningless", m.id());
             }
@@ -210,15 +218,29 @@ public class ModelRepository implements SmartLifecycle {
         return shape;
     }
 
+    /**
+     * Warms up the batch sizes a classifier's batcher will run, its largest and preferred ones besides 1
+     * (Triton's model_warmup): ONNX Runtime sizes its buffers per shape on first use, so the first full
+     * batch under load is not the slow one. Other tasks' runs are sized by their pipelines (slices per
+     * run, frames per stream run), where a full batch of zeros would cost seconds at start: size 1.
+     */
     private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
         long[] shape = warmUpShape(meta);
-        long n = 1;
-        for (long d : shape) {
-            n *= d;
+        SortedSet<Integer> sizes = new TreeSet<>(List.of((int) shape[0]));
+        if (meta.task() == Task.CLASSIFICATION && meta.inputs().get(0).shape()[0] < 0) {
+            sizes.add(runner.batching().maxBatchSize());
+            sizes.addAll(runner.batching().preferredBatchSizes());
         }
-        FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(n * Float.BYTES))
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
-        runner.infer(input, shape);
+        for (int size : sizes) {
+            shape[0] = size;
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(n * Float.BYTES))
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+            runner.infer(input, shape);
+        }
     }
 
     static String weightsKind(ModelMetadata meta) {

@@ -5,10 +5,12 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 /**
  * The single way into a model's session: at most {@code concurrency} runs at a time, at most
@@ -16,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once ({@link ModelBusyException}) instead of piling up. The session is created once and shared
  * (ONNX Runtime sessions are safe for concurrent runs). A run executes on the caller's thread once it
  * holds a slot: no hand-off to a worker thread and back, which on a busy host costs scheduler
- * wake-ups per request. Dynamic batching can later replace the inside of {@link #infer} (a leader
- * that takes the waiting requests as one batch) without changing callers.
+ * wake-ups per request. With batching on, {@link #infer} goes through the model's {@link Batcher}
+ * instead: concurrent requests share runs, and a request larger than a batch runs alone.
  */
 public final class ModelRunner implements AutoCloseable {
 
@@ -35,6 +37,27 @@ public final class ModelRunner implements AutoCloseable {
     public record Output(float[] values, long[] shape) {
     }
 
+    /**
+     * How {@link #infer} gathers concurrent requests into runs; {@code maxBatchSize} 1 runs each alone.
+     *
+     * @param maxBatchSize         items (axis 0) per run at most
+     * @param maxQueueDelayMicros  how long a batch may wait for more requests after its first arrived
+     * @param preferredBatchSizes  sizes at which a batch runs at once, without waiting out the delay
+     */
+    public record Batching(int maxBatchSize, long maxQueueDelayMicros, List<Integer> preferredBatchSizes) {
+        public static final Batching OFF = new Batching(1, 0, List.of());
+
+        public Batching {
+            maxBatchSize = Math.max(1, maxBatchSize);
+            maxQueueDelayMicros = Math.max(0, maxQueueDelayMicros);
+            preferredBatchSizes = preferredBatchSizes == null ? List.of() : List.copyOf(preferredBatchSizes);
+        }
+
+        public boolean enabled() {
+            return maxBatchSize > 1;
+        }
+    }
+
     private final String modelId;
     private final OrtSession session;
     private final String inputName;
@@ -45,16 +68,32 @@ public final class ModelRunner implements AutoCloseable {
     /** Running; fair, so waiting requests are served in arrival order. */
     private final Semaphore slots;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final Batching batching;
+    /** Null when batching is off. */
+    private final Batcher batcher;
     private volatile boolean closed;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity) {
+        this(modelId, session, concurrency, queueCapacity, Batching.OFF, size -> { });
+    }
+
+    /**
+     * @param batchSizes told the size (items) of every batched run, for the batch-size histogram
+     */
+    public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity, Batching batching,
+                       IntConsumer batchSizes) {
         this.modelId = modelId;
         this.session = session;
         this.inputName = session.getInputNames().iterator().next();
         this.concurrency = concurrency;
         this.queueCapacity = queueCapacity;
-        this.admission = new Semaphore(concurrency + queueCapacity);
+        this.batching = batching;
+        // Requests in runs count as many as a full batch per run slot.
+        this.admission = new Semaphore(concurrency * batching.maxBatchSize() + queueCapacity);
         this.slots = new Semaphore(concurrency, true);
+        this.batcher = batching.enabled()
+                ? new Batcher(modelId, session, inputName, slots, concurrency, batching, batchSizes)
+                : null;
     }
 
     /**
@@ -94,9 +133,20 @@ public final class ModelRunner implements AutoCloseable {
 
     /**
      * Runs the model on one input tensor. {@code input} should be a direct buffer in native order:
-     * ONNX Runtime then reads it in place instead of copying it.
+     * ONNX Runtime then reads it in place instead of copying it. With batching on, the request may
+     * share a run with concurrent ones; {@code input} must stay untouched until this returns.
      */
     public Timed<Output> infer(FloatBuffer input, long[] shape) throws InterruptedException {
+        if (batcher != null && shape[0] <= batching.maxBatchSize()) {
+            if (closed || !admission.tryAcquire()) {
+                throw new ModelBusyException(modelId, concurrency, queueCapacity);
+            }
+            try {
+                return batcher.submit(input, shape).await();
+            } finally {
+                admission.release();
+            }
+        }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         return submit(s -> {
             // Both native handles are freed here whatever happens, so failed requests leak nothing.
@@ -111,9 +161,13 @@ public final class ModelRunner implements AutoCloseable {
         });
     }
 
-    /** Requests waiting for a slot. */
+    /** Requests waiting for a slot or a batch. */
     public int queueDepth() {
-        return waiting.get();
+        return waiting.get() + (batcher == null ? 0 : batcher.waiting());
+    }
+
+    public Batching batching() {
+        return batching;
     }
 
     public int concurrency() {
@@ -128,6 +182,9 @@ public final class ModelRunner implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (batcher != null) {
+            batcher.close();
+        }
         try {
             if (slots.tryAcquire(concurrency, 30, TimeUnit.SECONDS)) {
                 slots.release(concurrency);

@@ -47,14 +47,22 @@ public record ModelView(
 
     /** How requests reach the model. */
     public record Runner(@Schema(example = "1") int concurrency, @Schema(example = "64") int queueCapacity,
-                         @Schema(example = "2") int intraOpThreads, @Schema(example = "0") Integer queueDepth) {
+                         @Schema(example = "2") int intraOpThreads, @Schema(example = "0") Integer queueDepth,
+                         Batching batching) {
+    }
+
+    /** The dynamic batcher's settings (maxBatchSize 1: off, every request runs alone). */
+    public record Batching(@Schema(example = "8") int maxBatchSize,
+                           @Schema(example = "2000") long maxQueueDelayMicroseconds,
+                           @Schema(example = "[]") List<Integer> preferredBatchSizes) {
     }
 
     static ModelView of(ServedModel m) {
         ModelMetadata meta = m.metadata();
         var s = m.settings();
         Runner runner = new Runner(s.concurrency(), s.queueCapacity(), s.intraOpThreads(),
-                m.runner() == null ? null : m.runner().queueDepth());
+                m.runner() == null ? null : m.runner().queueDepth(),
+                new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes()));
         String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
         if (meta == null) {
             return new ModelView(m.id(), m.status(), m.error(), null, null, null, device, m.deviceNote(), null, null,

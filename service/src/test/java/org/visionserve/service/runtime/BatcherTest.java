@@ -1,0 +1,175 @@
+package org.visionserve.service.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.visionserve.export.ModelExporter;
+import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.export.weights.SeededWeights;
+import org.visionserve.service.TestModels;
+
+/**
+ * Dynamic batching on real exported models: concurrent requests share runs, each answer equals the
+ * one the request gets alone, and only requests of the same item shape are batched together. The
+ * model is held busy by a job while the requests queue, so what forms a batch is certain, not timing.
+ */
+class BatcherTest {
+
+    @TempDir
+    static Path dir;
+
+    @Test
+    void concurrentRequestsShareOneRunAndGetTheirOwnAnswers() throws Exception {
+        TestModels.exportAtto(dir);
+        List<Integer> runs = new CopyOnWriteArrayList<>();
+        try (ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1, 64,
+                     new ModelRunner.Batching(8, 100_000, List.of()), runs::add)) {
+            int n = 6;
+            long[] one = {1, 3, 224, 224};
+            List<FloatBuffer> inputs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                inputs.add(random(3 * 224 * 224, i));
+            }
+            List<float[]> alone = new ArrayList<>();
+            for (FloatBuffer in : inputs) {
+                alone.add(runner.infer(in, one).value().values());
+            }
+            assertThat(runs).as("each request alone is a run of 1").containsExactly(1, 1, 1, 1, 1, 1);
+            runs.clear();
+
+            List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> answers = holdingTheModel(runner, n, () -> {
+                List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> list = new ArrayList<>();
+                for (FloatBuffer in : inputs) {
+                    list.add(CompletableFuture.supplyAsync(() -> infer(runner, in, one)));
+                }
+                return list;
+            });
+
+            for (int i = 0; i < n; i++) {
+                ModelRunner.Timed<ModelRunner.Output> t = answers.get(i).get(30, TimeUnit.SECONDS);
+                assertThat(t.value().shape()).containsExactly(1, 1000);
+                float[] got = t.value().values();
+                for (int j = 0; j < got.length; j++) {
+                    assertThat(Math.abs(got[j] - alone.get(i)[j])).as("request %d logit %d", i, j).isLessThanOrEqualTo(1e-5f);
+                }
+                assertThat(t.queueNanos()).isPositive();
+            }
+            assertThat(runs).as("six queued requests, one run").containsExactly(6);
+            assertThat(runner.queueDepth()).isZero();
+        }
+    }
+
+    @Test
+    void onlyRequestsOfTheSameItemShapeShareARunAndLargeOnesRunAlone() throws Exception {
+        try (SeededWeights w = new SeededWeights(0)) {
+            ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
+        }
+        List<Integer> runs = new CopyOnWriteArrayList<>();
+        try (ModelRunner runner = new ModelRunner("ivd", session(TestModels.IVD), 1, 64,
+                     new ModelRunner.Batching(3, 100_000, List.of()), runs::add)) {
+            long[] small = {1, 4, 32, 32};
+            long[] large = {1, 4, 64, 64};
+            List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> answers = holdingTheModel(runner, 3, () -> {
+                List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> list = new ArrayList<>();
+                list.add(CompletableFuture.supplyAsync(() -> infer(runner, random(4 * 32 * 32, 1), small)));
+                awaitDepth(runner, 1);
+                list.add(CompletableFuture.supplyAsync(() -> infer(runner, random(4 * 64 * 64, 2), large)));
+                awaitDepth(runner, 2);
+                list.add(CompletableFuture.supplyAsync(() -> infer(runner, random(4 * 32 * 32, 3), small)));
+                return list;
+            });
+            for (var a : answers) {
+                a.get(30, TimeUnit.SECONDS);
+            }
+            // The 64x64 slice ends the first batch and starts the next; the second 32x32 one joins neither.
+            assertThat(runs).containsExactly(1, 1, 1);
+            assertThat(answers.get(1).get().value().shape()).containsExactly(1, 2, 64, 64);
+
+            runs.clear();
+            // A request of more items than a batch holds runs alone, outside the batcher.
+            ModelRunner.Timed<ModelRunner.Output> big = runner.infer(random(4 * 4 * 32 * 32, 4), new long[] {4, 4, 32, 32});
+            assertThat(big.value().shape()).containsExactly(4, 2, 32, 32);
+            assertThat(runs).isEmpty();
+        }
+    }
+
+    /**
+     * (Requests are taken in arrival order, as Triton's batcher does: one of another shape ends a batch.)
+     *
+     * <p>Holds the model's only run slot with a job, starts the requests, waits until all of them are
+     * queued, then lets the model go: they are then all waiting when the batcher forms its batch.
+     */
+    private static <T> T holdingTheModel(ModelRunner runner, int requests, java.util.function.Supplier<T> start)
+            throws Exception {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
+            try {
+                runner.submit(s -> {
+                    holding.countDown();
+                    try {
+                        return release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+        T started = start.get();
+        awaitDepth(runner, requests);
+        release.countDown();
+        job.get(30, TimeUnit.SECONDS);
+        return started;
+    }
+
+    private static void awaitDepth(ModelRunner runner, int depth) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (runner.queueDepth() < depth) {
+            assertThat(System.nanoTime()).as("%d requests queued", depth).isLessThan(deadline);
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static ModelRunner.Timed<ModelRunner.Output> infer(ModelRunner runner, FloatBuffer in, long[] shape) {
+        try {
+            return runner.infer(in, shape);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static OrtSession session(String id) throws Exception {
+        return OrtEnvironment.getEnvironment().createSession(dir.resolve(id).resolve("model.onnx").toString(),
+                new OrtSession.SessionOptions());
+    }
+
+    private static FloatBuffer random(int floats, long seed) {
+        FloatBuffer b = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        Random r = new Random(seed);
+        for (int i = 0; i < floats; i++) {
+            b.put(r.nextFloat() * 2 - 1);
+        }
+        return b.flip();
+    }
+}
