@@ -21,7 +21,10 @@ import org.visionserve.export.weights.SafetensorsWriter;
 import org.visionserve.export.weights.SeededInit;
 import org.visionserve.export.weights.SeededWeights;
 
-/** The export command line: in-process as {@code main} runs it, and as real runs of {@code main} where the exit code matters. */
+/**
+ * The export command line: in-process as {@code main} runs it, and as real runs of {@code main} in a
+ * JVM of its own where the process exit code matters.
+ */
 class ExportCliTest {
 
     @TempDir
@@ -41,8 +44,9 @@ class ExportCliTest {
 
     /** Runs {@code ExportCli.main} as a user would, in a fresh JVM with this test's class path, from {@code cwd}. */
     private static Exit main(Path cwd, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), ExportCli.class.getName()));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                ExportCli.class.getName()));
         command.addAll(List.of(args));
         Path logs = Files.createTempDirectory("export-cli");
         Process p = new ProcessBuilder(command).directory(cwd.toFile())
