@@ -1,7 +1,9 @@
 package org.visionserve.export;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,9 +66,10 @@ public final class ExportCli {
             }
             return 0;
         }
-        if (o.weights != null && o.models.size() > 1) {
-            err.println("error: --weights belongs to one model; give a single --model with it");
-            return 2;
+        String unwritable = unwritable(o.out);
+        if (unwritable != null) {
+            err.println("error: cannot write to --out " + o.out + ": " + unwritable);
+            return 1;
         }
         for (String id : o.models) {
             try {
@@ -81,6 +84,23 @@ public final class ExportCli {
             }
         }
         return 0;
+    }
+
+    /**
+     * Why the output folder cannot be written, or null: checked (by creating it and a file in it)
+     * before any model is built, which takes minutes for the large ones.
+     */
+    private static String unwritable(Path out) {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            return "it is a file, not a directory";
+        }
+        try {
+            Files.createDirectories(out);
+            Files.delete(Files.createTempFile(out, ".export-check", ".tmp"));
+            return null;
+        } catch (IOException e) {
+            return e.getClass().getSimpleName() + " " + e.getMessage();
+        }
     }
 
     private static void exportOne(ModelDef def, Options o, PrintStream out) throws Exception {
@@ -165,6 +185,9 @@ public final class ExportCli {
             }
             if (!o.list && !o.help && o.models.isEmpty()) {
                 throw new IllegalArgumentException("nothing to do: give --list or --model ID");
+            }
+            if (o.weights != null && o.models.size() > 1) {
+                throw new IllegalArgumentException("--weights belongs to one model; give a single --model with it");
             }
             for (String id : o.models) {
                 ModelRegistry.get(id); // fails early, naming the known ids

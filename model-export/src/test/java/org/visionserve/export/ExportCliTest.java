@@ -8,6 +8,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +21,10 @@ import org.visionserve.export.weights.SafetensorsWriter;
 import org.visionserve.export.weights.SeededInit;
 import org.visionserve.export.weights.SeededWeights;
 
-/** The export command line, run in-process as {@code main} would run it. */
+/**
+ * The export command line: in-process as {@code main} runs it, and as real runs of {@code main} in a
+ * JVM of its own where the process exit code matters.
+ */
 class ExportCliTest {
 
     @TempDir
@@ -31,6 +36,64 @@ class ExportCliTest {
     private int run(String... args) {
         return ExportCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    /** What a run of {@code main} in its own JVM left: the process exit code and its output. */
+    private record Exit(int code, String out, String err) {
+    }
+
+    /** Runs {@code ExportCli.main} as a user would, in a fresh JVM with this test's class path, from {@code cwd}. */
+    private static Exit main(Path cwd, String... args) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                ExportCli.class.getName()));
+        command.addAll(List.of(args));
+        Path logs = Files.createTempDirectory("export-cli");
+        Process p = new ProcessBuilder(command).directory(cwd.toFile())
+                .redirectOutput(logs.resolve("out").toFile()).redirectError(logs.resolve("err").toFile()).start();
+        int code = p.waitFor();
+        return new Exit(code, Files.readString(logs.resolve("out")), Files.readString(logs.resolve("err")));
+    }
+
+    @Test
+    void helpPrintsTheUsageAndExitsZero() throws Exception {
+        for (String flag : List.of("--help", "-h")) {
+            Exit help = main(dir, flag);
+            assertThat(help.code()).as(flag).isZero();
+            assertThat(help.out()).as(flag).isEqualTo(ExportCli.USAGE)
+                    .contains("--model ID").contains("--weights FILE").contains("--out DIR");
+            assertThat(help.err()).as(flag).isEmpty();
+        }
+        try (var written = Files.list(dir)) {
+            assertThat(written).isEmpty(); // no ./models created
+        }
+    }
+
+    @Test
+    void weightsWithSeveralModelsExitsTwoBeforeReadingAnything() throws Exception {
+        Path weights = Files.writeString(dir.resolve("w.safetensors"), "not read");
+        Exit e = main(dir, "--model", "inception_next_atto,inception_next_tiny", "--weights", weights.toString(),
+                "--out", dir.resolve("out").toString());
+        assertThat(e.code()).isEqualTo(2);
+        assertThat(e.err()).contains("error: --weights belongs to one model").contains("usage:");
+        assertThat(e.out()).isEmpty();
+        assertThat(dir.resolve("out")).doesNotExist();
+    }
+
+    @Test
+    void anUnwritableOutExitsOneBeforeBuildingAModel() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "keep");
+        Exit onFile = main(dir, "--model", "inception_next_atto", "--out", file.toString());
+        assertThat(onFile.code()).isEqualTo(1);
+        assertThat(onFile.err()).contains("error: cannot write to --out " + file).contains("not a directory");
+        assertThat(onFile.out()).doesNotContain("exporting");
+        assertThat(Files.readString(file)).isEqualTo("keep");
+
+        Path below = file.resolve("models");
+        Exit underFile = main(dir, "--model", "inception_next_atto", "--out", below.toString());
+        assertThat(underFile.code()).isEqualTo(1);
+        assertThat(underFile.err()).contains("error: cannot write to --out " + below).contains(file.toString());
+        assertThat(underFile.out()).doesNotContain("exporting");
     }
 
     @Test

@@ -6,6 +6,9 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.visionserve.export.graph.Conv;
 import org.visionserve.export.graph.Graph;
 import org.visionserve.export.graph.Scope;
@@ -33,27 +36,73 @@ class GraphOpsTest {
         return out;
     }
 
-    @Test
-    void maxPoolCeilModeDropsAWindowStartingInThePadding() throws Exception {
-        // PyTorch: in 6, k 3, s 2, p 1, ceil -> ceil((6+2-3)/2)+1 = 4, but the 4th window would start at 6 >= 6+1-1... kept;
-        // in 5, k 2, s 2, p 1, ceil -> ceil(4/2)+1 = 3 windows; the last starts at 4 < 5+1: kept.
-        run(6, 6, (s, x) -> s.maxPool(x, 3, 2, 1, true), new long[] {1, 2, 4, 4});
-        run(7, 7, (s, x) -> s.maxPool(x, 3, 2, 0, true), new long[] {1, 2, 3, 3});
-        run(8, 8, (s, x) -> s.maxPool(x, 3, 2, 0, true), new long[] {1, 2, 4, 4});
-        float[] y = run(147, 147, (s, x) -> s.maxPool(x, 3, 2, 0, false), new long[] {1, 2, 73, 73});
-        assertThat(y[0]).isFinite();
+    /**
+     * PyTorch's pooled size is floor((in + 2p - k) / s) + 1, or ceil(...) + 1 in ceil mode, where a
+     * last window that would start in the right padding (at or past in + p in padded coordinates) is
+     * dropped. Every case is compared, value by value, with max pooling computed directly.
+     */
+    @ParameterizedTest(name = "in {0}, k {1}, s {2}, p {3}, ceil {4} -> {5}")
+    @CsvSource({
+        // ceil((5+2-2)/2)+1 = 4, but the 4th window would start at 6 = 5+1, all padding: dropped -> 3
+        "5, 2, 2, 1, true, 3",
+        // ceil((6+2-3)/2)+1 = 4; the 4th window starts at 6 < 6+1, on the last real row: kept
+        "6, 3, 2, 1, true, 4",
+        // ceil((8-3)/2)+1 = 4 where floor mode has 3: a partial window over the last two rows
+        "8, 3, 2, 0, true, 4",
+        "8, 3, 2, 0, false, 3",
+        // (7-3)/2 is exact: ceil and floor agree
+        "7, 3, 2, 0, true, 3",
+        // Inception's stem: floor((147-3)/2)+1
+        "147, 3, 2, 0, false, 73"})
+    void maxPoolSizesAndValuesFollowPyTorch(int in, int k, int s, int p, boolean ceil, int out) throws Exception {
+        float[] y = run(in, in, (sc, x) -> sc.maxPool(x, k, s, p, ceil), new long[] {1, 2, out, out});
+        float[] ref = pool(SeededInit.input("x", 2 * in * in, 0), in, out, k, s, p, true, false);
+        assertThat(ref).as("every reference window covers a real pixel").doesNotContain(Float.NEGATIVE_INFINITY);
+        assertThat(y).containsExactly(ref);
     }
 
-    @Test
-    void averagePoolWithoutPaddingCountDividesByRealPixels() throws Exception {
+    @ParameterizedTest(name = "count_include_pad {0}")
+    @ValueSource(booleans = {false, true})
+    void averagePoolDividesByRealPixelsOrTheWholeWindow(boolean countIncludePad) throws Exception {
         int n = 5;
-        float[] y = run(n, n, (s, x) -> s.avgPool(x, 3, 1, 1, false, false), new long[] {1, 2, n, n});
+        float[] y = run(n, n, (s, x) -> s.avgPool(x, 3, 1, 1, false, countIncludePad), new long[] {1, 2, n, n});
         float[] x = SeededInit.input("x", 2 * n * n, 0);
-        // corner (0,0) of channel 0: mean of the 2x2 real pixels
-        float expected = (x[0] + x[1] + x[n] + x[n + 1]) / 4;
-        assertThat(y[0]).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-6f));
-        float[] incl = run(n, n, (s, x2) -> s.avgPool(x2, 3, 1, 1, false, true), new long[] {1, 2, n, n});
-        assertThat(incl[0]).isCloseTo(expected * 4 / 9, org.assertj.core.data.Offset.offset(1e-6f));
+        float[] ref = pool(x, n, n, 3, 1, 1, false, countIncludePad);
+        for (int i = 0; i < ref.length; i++) {
+            assertThat(y[i]).as("output %d", i).isCloseTo(ref[i], org.assertj.core.data.Offset.offset(1e-6f));
+        }
+        // corner (0,0) of channel 0 by hand: 4 real pixels, divided by 4 or by the 9 of the window
+        float corner = (x[0] + x[1] + x[n] + x[n + 1]) / (countIncludePad ? 9 : 4);
+        assertThat(y[0]).isCloseTo(corner, org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
+    /**
+     * Pooling of the [1, 2, in, in] input by definition, as PyTorch does it: output (i, j) covers rows
+     * and columns [i*s - p, i*s - p + k) clipped to the input; padding never wins the max; the average
+     * divides by the real pixels, or with count_include_pad by the window clipped to the padded input.
+     */
+    private static float[] pool(float[] x, int in, int out, int k, int s, int p, boolean max, boolean countIncludePad) {
+        float[] y = new float[2 * out * out];
+        for (int c = 0; c < 2; c++) {
+            for (int i = 0; i < out; i++) {
+                for (int j = 0; j < out; j++) {
+                    int r0 = i * s - p;
+                    int c0 = j * s - p;
+                    double acc = max ? Double.NEGATIVE_INFINITY : 0;
+                    int real = 0;
+                    for (int r = Math.max(r0, 0); r < Math.min(r0 + k, in); r++) {
+                        for (int q = Math.max(c0, 0); q < Math.min(c0 + k, in); q++) {
+                            float v = x[(c * in + r) * in + q];
+                            acc = max ? Math.max(acc, v) : acc + v;
+                            real++;
+                        }
+                    }
+                    int padded = (Math.min(r0 + k, in + p) - r0) * (Math.min(c0 + k, in + p) - c0);
+                    y[(c * out + i) * out + j] = (float) (max ? acc : acc / (countIncludePad ? padded : real));
+                }
+            }
+        }
+        return y;
     }
 
     @Test

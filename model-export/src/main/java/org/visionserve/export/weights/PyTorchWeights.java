@@ -31,7 +31,7 @@ import net.razorvine.pickle.Unpickler;
  * Here only the globals a state dict needs are resolved (an allow-list, as
  * {@code torch.load(weights_only=True)}); any other global is refused before anything is built
  * from it, and the opcodes that instantiate classes without a global callable (INST, OBJ, NEWOBJ,
- * EXT) are refused too.
+ * NEWOBJ_EX, EXT1/2/4) are refused too, as are persistent ids other than torch's storage tuples.
  *
  * <p>The checkpoint may be the state dict itself or a dict holding it under {@code state_dict} or
  * {@code model} (training checkpoints); which one was used is noted in the provenance. Each storage
@@ -63,9 +63,11 @@ public final class PyTorchWeights extends CheckpointWeights {
             ZipEntry order = zip.getEntry(prefix + "byteorder");
             if (order != null) {
                 String byteOrder = new String(read(zip, order), StandardCharsets.US_ASCII).trim();
+                // torch.save writes the host's order; big-endian hosts (s390x) are rare enough to refuse
                 if (!byteOrder.equals("little")) {
-                    throw new WeightsException(file + " stores its tensors " + byteOrder
-                            + "-endian; only little-endian checkpoints are supported");
+                    throw new WeightsException(file + (byteOrder.equals("big") ? " stores its tensors big-endian"
+                            : " has an unknown byteorder record '" + byteOrder + "'") + "; only little-endian"
+                            + " checkpoints are supported: re-save it with torch on a little-endian machine");
                 }
             }
             StateDictUnpickler unpickler = new StateDictUnpickler(zip, prefix, file);
@@ -196,6 +198,15 @@ public final class PyTorchWeights extends CheckpointWeights {
     record TensorRef(String dtype, long[] shape, ByteBuffer bytes) {
     }
 
+    /**
+     * Opcodes that instantiate a class or fetch a callable without naming a global the allow-list could
+     * check (INST, OBJ, NEWOBJ, NEWOBJ_EX; EXT* look one up in copyreg's registry), or hand a text
+     * persistent id to persistent_load (PERSID; torch uses BINPERSID with a storage tuple).
+     */
+    private static final Map<Short, String> REFUSED_OPCODES = Map.of(Opcodes.INST, "INST", Opcodes.OBJ, "OBJ",
+            Opcodes.NEWOBJ, "NEWOBJ", Opcodes.NEWOBJ_EX, "NEWOBJ_EX", Opcodes.EXT1, "EXT1", Opcodes.EXT2, "EXT2",
+            Opcodes.EXT4, "EXT4", Opcodes.PERSID, "PERSID");
+
     /** The unpickler: an allow-list of globals, storages loaded once per key from the zip. */
     private static final class StateDictUnpickler extends Unpickler {
         private final ZipFile zip;
@@ -241,8 +252,9 @@ public final class PyTorchWeights extends CheckpointWeights {
                     return NO_RETURN_VALUE;
                 }
                 case Opcodes.INST, Opcodes.OBJ, Opcodes.NEWOBJ, Opcodes.NEWOBJ_EX, Opcodes.EXT1, Opcodes.EXT2,
-                        Opcodes.EXT4, Opcodes.PERSID -> throw new WeightsException(file + ": pickle opcode 0x"
-                        + Integer.toHexString(op) + " is not used by state dicts and is refused");
+                        Opcodes.EXT4, Opcodes.PERSID -> throw new WeightsException(file + ": pickle opcode "
+                        + REFUSED_OPCODES.get(op) + " (0x" + Integer.toHexString(op) + ") is not used by state dicts"
+                        + " and is refused");
                 default -> {
                     return super.dispatch(op);
                 }
@@ -264,8 +276,9 @@ public final class PyTorchWeights extends CheckpointWeights {
         protected Object persistentLoad(Object pid) {
             if (!(pid instanceof Object[] t) || t.length != 5 || !"storage".equals(t[0])
                     || !(t[1] instanceof StorageType type) || !(t[2] instanceof String key)) {
-                throw new WeightsException(file + ": unsupported persistent id " + Arrays.deepToString(
-                        pid instanceof Object[] a ? a : new Object[] {pid}));
+                throw new WeightsException(file + ": persistent id " + Arrays.deepToString(
+                        pid instanceof Object[] a ? a : new Object[] {pid}) + " is not a tensor storage"
+                        + " ('storage', torch.<Type>Storage, key, location, numel) and is refused");
             }
             long numel = ((Number) t[4]).longValue();
             return storages.computeIfAbsent(key, k -> {

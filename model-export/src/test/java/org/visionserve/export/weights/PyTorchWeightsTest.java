@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Reads torch.save zip checkpoints written by {@link TorchCheckpointWriter}, and refuses what it must. */
 class PyTorchWeightsTest {
@@ -126,9 +128,187 @@ class PyTorchWeightsTest {
 
         // INST builds a class instance without a GLOBAL: refused as an opcode
         byte[] inst = "(ios\nsystem\n.".getBytes(StandardCharsets.US_ASCII);
-        assertRefused(inst, "opcode 0x69");
+        assertRefused(inst, "opcode INST (0x69)");
         assertThat(dir.resolve("pwned")).doesNotExist();
         assertThat(Path.of("pwned")).doesNotExist();
+    }
+
+    /** One protocol step of building the state dict: pushes what the next opcodes expect. */
+    private interface Ops extends java.util.function.Consumer<TorchCheckpointWriter.Pickle> {
+    }
+
+    /** OrderedDict(), as the pickler writes it: GLOBAL, empty args, REDUCE. */
+    private static final Ops REDUCE_ORDERED_DICT = p -> {
+        p.global("collections", "OrderedDict");
+        p.op(TorchCheckpointWriter.Pickle.EMPTY_TUPLE);
+        p.reduce();
+    };
+
+    /** The storage as torch.save refers to it: BINPERSID ('storage', torch.FloatStorage, '0', 'cpu', 2). */
+    private static final Ops STORAGE_ID = p -> {
+        p.op(TorchCheckpointWriter.Pickle.MARK);
+        p.str("storage");
+        p.global("torch", "FloatStorage");
+        p.str("0");
+        p.str("cpu");
+        p.integer(2);
+        p.op(TorchCheckpointWriter.Pickle.TUPLE);
+        p.op(TorchCheckpointWriter.Pickle.BINPERSID);
+    };
+
+    /**
+     * {@code OrderedDict(w=tensor([1.5, -2.0]))} with the dict built by {@code dict} and the storage
+     * fetched by {@code storage}: with the defaults this loads, so a refusal is the variant's doing.
+     */
+    private Path oneTensorCheckpoint(Ops dict, Ops storage) throws IOException {
+        TorchCheckpointWriter.Pickle p = new TorchCheckpointWriter.Pickle();
+        p.proto();
+        dict.accept(p);
+        p.op(TorchCheckpointWriter.Pickle.MARK);
+        p.str("w");
+        p.global("torch._utils", "_rebuild_tensor_v2");
+        p.op(TorchCheckpointWriter.Pickle.MARK);
+        storage.accept(p);
+        p.integer(0);
+        p.tuple(new long[] {2});
+        p.tuple(new long[] {1});
+        p.op(TorchCheckpointWriter.Pickle.NEWFALSE);
+        REDUCE_ORDERED_DICT.accept(p);
+        p.op(TorchCheckpointWriter.Pickle.TUPLE);
+        p.reduce();
+        p.op(TorchCheckpointWriter.Pickle.SETITEMS);
+        p.op(TorchCheckpointWriter.Pickle.STOP);
+        Path file = dir.resolve("ck.pth");
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        entries.put("ck/data.pkl", p.bytes());
+        entries.put("ck/data/0", TorchCheckpointWriter.floatBytes(1.5f, -2f));
+        TorchCheckpointWriter.writeZip(file, entries);
+        return file;
+    }
+
+    @Test
+    void theOpcodeTestsControlCheckpointLoads() throws IOException {
+        PyTorchWeights w = PyTorchWeights.open(oneTensorCheckpoint(REDUCE_ORDERED_DICT, STORAGE_ID));
+        assertThat(w.load("w", new long[] {2}).toFloatArray()).containsExactly(1.5f, -2f);
+    }
+
+    /**
+     * Each opcode that instantiates a class or fetches a callable without a global the allow-list
+     * checks is refused when it is met, before anything is built from it: here each one builds the
+     * state dict's OrderedDict (an allowed class) in place of GLOBAL + REDUCE, so the refusal is the
+     * opcode's, not the class's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"OBJ, 6f", "NEWOBJ, 81", "NEWOBJ_EX, 92", "EXT1, 82", "EXT2, 83", "EXT4, 84"})
+    void refusesOpcodesThatBuildObjectsWithoutAnAllowedGlobal(String name, String hex) throws IOException {
+        int code = Integer.parseInt(hex, 16);
+        Ops dict = switch (name) {
+            case "OBJ" -> p -> { // protocol 1: MARK cls args... OBJ calls cls(*args)
+                p.op(TorchCheckpointWriter.Pickle.MARK);
+                p.global("collections", "OrderedDict");
+                p.op(code);
+            };
+            case "NEWOBJ" -> p -> { // protocol 2: cls args NEWOBJ calls cls.__new__(cls, *args)
+                p.global("collections", "OrderedDict");
+                p.op(TorchCheckpointWriter.Pickle.EMPTY_TUPLE);
+                p.op(code);
+            };
+            case "NEWOBJ_EX" -> p -> { // protocol 4: cls args kwargs NEWOBJ_EX
+                p.global("collections", "OrderedDict");
+                p.op(TorchCheckpointWriter.Pickle.EMPTY_TUPLE);
+                p.op(TorchCheckpointWriter.Pickle.EMPTY_DICT);
+                p.op(code);
+            };
+            default -> p -> { // EXTn <code>: the callable registered under that code by copyreg.add_extension
+                p.op(code);
+                int width = name.equals("EXT1") ? 1 : name.equals("EXT2") ? 2 : 4;
+                for (int i = 0; i < width; i++) {
+                    p.op(i == 0 ? 1 : 0);
+                }
+                p.op(TorchCheckpointWriter.Pickle.EMPTY_TUPLE);
+                p.reduce();
+            };
+        };
+        Path file = oneTensorCheckpoint(dict, STORAGE_ID);
+        assertThatThrownBy(() -> PyTorchWeights.open(file))
+                .isInstanceOf(WeightsException.class)
+                .hasMessageContaining("opcode " + name + " (0x" + hex + ")")
+                .hasMessageContaining("refused")
+                .hasNoCause();
+    }
+
+    /** torch.save hands storages over BINPERSID as a 5-tuple; a text PERSID id is never a storage. */
+    @Test
+    void refusesPersid() throws IOException {
+        Path file = oneTensorCheckpoint(REDUCE_ORDERED_DICT, p -> {
+            p.op('P'); // PERSID "0\n"
+            p.op('0');
+            p.op('\n');
+        });
+        assertThatThrownBy(() -> PyTorchWeights.open(file))
+                .isInstanceOf(WeightsException.class)
+                .hasMessageContaining("opcode PERSID (0x50)")
+                .hasMessageContaining("refused")
+                .hasNoCause();
+    }
+
+    /** BINPERSID is how storages arrive; any persistent id that is not a storage tuple is refused. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"a string id", "the storage type as a string", "another tag", "no numel", "an int key"})
+    void refusesBinpersidThatIsNotATensorStorage(String variant) throws IOException {
+        Ops id = p -> {
+            if (variant.equals("a string id")) {
+                p.str("0");
+                p.op(TorchCheckpointWriter.Pickle.BINPERSID);
+                return;
+            }
+            p.op(TorchCheckpointWriter.Pickle.MARK);
+            p.str(variant.equals("another tag") ? "module" : "storage");
+            if (variant.equals("the storage type as a string")) {
+                p.str("FloatStorage");
+            } else {
+                p.global("torch", "FloatStorage");
+            }
+            if (variant.equals("an int key")) {
+                p.integer(0);
+            } else {
+                p.str("0");
+            }
+            p.str("cpu");
+            if (!variant.equals("no numel")) {
+                p.integer(2);
+            }
+            p.op(TorchCheckpointWriter.Pickle.TUPLE);
+            p.op(TorchCheckpointWriter.Pickle.BINPERSID);
+        };
+        Path file = oneTensorCheckpoint(REDUCE_ORDERED_DICT, id);
+        assertThatThrownBy(() -> PyTorchWeights.open(file))
+                .isInstanceOf(WeightsException.class)
+                .hasMessageContaining("persistent id [")
+                .hasMessageContaining("is not a tensor storage")
+                .hasMessageContaining("refused");
+    }
+
+    @Test
+    void refusesABigEndianByteOrderRecordAndAnUnknownOne() throws IOException {
+        Path file = dir.resolve("order.pth");
+        new TorchCheckpointWriter().f32("w", new long[] {1}, new float[] {1f}).write(file, null);
+        for (String order : List.of("big", "middle")) {
+            Path edited = dir.resolve(order + ".pth");
+            Map<String, byte[]> entries = new LinkedHashMap<>();
+            try (var zip = new java.util.zip.ZipFile(file.toFile())) {
+                for (var e : java.util.Collections.list(zip.entries())) {
+                    entries.put(e.getName(), e.getName().endsWith("/byteorder")
+                            ? order.getBytes(StandardCharsets.US_ASCII) : zip.getInputStream(e).readAllBytes());
+                }
+            }
+            TorchCheckpointWriter.writeZip(edited, entries);
+            assertThatThrownBy(() -> PyTorchWeights.open(edited))
+                    .isInstanceOf(WeightsException.class)
+                    .hasMessageContaining(order.equals("big") ? "stores its tensors big-endian"
+                            : "unknown byteorder record 'middle'")
+                    .hasMessageContaining("only little-endian checkpoints are supported");
+        }
     }
 
     private void assertRefused(byte[] pickle, String message) throws IOException {
