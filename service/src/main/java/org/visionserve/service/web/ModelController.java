@@ -36,7 +36,7 @@ public class ModelController {
 
     static final String MAX_IMAGE_BYTES_KEY = "visionserve.limits.max-image-bytes";
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
-    static final String CLASSIFIER_ID = "id of a classification model (GET /v1/models lists them with their task)";
+    private static final String CLASSIFIER_ID = "id of a classification model (GET /v1/models lists them with their task)";
 
     private final ModelRepository repository;
     private final ClassificationService classifier;
