@@ -70,6 +70,8 @@ COPY mvnw pom.xml ./
 COPY .mvn .mvn
 COPY model-export/pom.xml model-export/
 COPY service/pom.xml service/
+# the root pom's reactor lists the Java client: its pom must be there, though it is not built here
+COPY clients/java/pom.xml clients/java/
 RUN ./mvnw -B -ntp -q -pl service -am dependency:go-offline
 COPY model-export/src model-export/src
 COPY service/src service/src

@@ -6,10 +6,11 @@
 #   2. the image run as CI would deploy it (read-only root, /tmp tmpfs, models volume, non-root):
 #      cold start to ready, no ONNX Runtime or JavaCV library copied to /tmp, HEALTHCHECK script, a
 #      real classification, clip recognition and segmentation, the Gatling smoke profiles, and the
-#      Grafana dashboard's queries run against a real Prometheus scraping it;
+#      Grafana dashboard's queries run against a real Prometheus scraping it, and the client SDK
+#      examples (Java and TypeScript, .ci/clients-check.sh) against it;
 #   3. helm lint/template/validate, k6 type check, docker-compose config;
-#   4. the Testcontainers system tests (module src-test, profile system-tests) through the generated
-#      Java client, and the generated TypeScript client type-checked.
+#   4. the Testcontainers system tests (module src-test, profile system-tests) through the Java client
+#      SDK (clients/java).
 # Every check reads a file or a variable (never `producer | grep -q` under pipefail: grep -q exits at
 # its first match and the producer dies of SIGPIPE); every port is checked free before use; every wait
 # says what it waited for.
@@ -161,6 +162,8 @@ python3 .ci/check-dashboard.py deploy/grafana/dashboards/visionserve.json "http:
   --expect-data inception_next_tiny
 kill "$prom_pid"; prom_pid=""; rm -rf "$prom_dir"
 step "dashboard queries on Prometheus"
+.ci/clients-check.sh "http://127.0.0.1:$PORT"
+step "client SDKs (Java, TypeScript)"
 docker rm -f "$container" >/dev/null
 
 # ---- 3. chart, k6, compose ------------------------------------------------------------------------
@@ -209,12 +212,8 @@ step "docker-compose config + service up"
 
 # ---- 4. system tests -------------------------------------------------------------------------------
 if [ -f src-test/pom.xml ]; then
-  ./mvnw -B -ntp -P system-tests -pl src-test verify
+  ./mvnw -B -ntp -P system-tests -pl src-test -am verify
   step "system tests (Testcontainers)"
-  # The TypeScript client generated in that build, type-checked with a usage example (tsc from k6-check).
-  "${K6_CHECK_HOME:-/tmp/k6-typecheck}/node_modules/.bin/tsc" -p src-test/typescript/tsconfig.json
-  log "generated TypeScript client and src-test/typescript/usage.ts type-check"
-  step "TypeScript client type check"
 fi
 
 echo "[packaging] image ${size_mb} MB, cold start ${cold_ms} ms, restart ${warm_ms} ms; step times:"

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,10 +13,12 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.util.Base64;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,21 +26,25 @@ import org.springframework.web.client.RestClientResponseException;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.visionserve.client.ApiClient;
+import org.visionserve.client.api.ActionRecognitionApi;
+import org.visionserve.client.api.ClassificationApi;
 import org.visionserve.client.api.ModelsApi;
 import org.visionserve.client.api.SegmentationApi;
 import org.visionserve.client.model.ClassificationResult;
+import org.visionserve.client.model.Disc;
 import org.visionserve.client.model.Model;
 import org.visionserve.client.model.Prediction;
+import org.visionserve.client.model.Problem;
 import org.visionserve.client.model.RecognitionResult;
 import org.visionserve.client.model.SegmentationResult;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The Docker image end to end, through the Java client generated from the service's OpenAPI document:
- * the default models exported on first start, a real photo classified (single and batch), a small NIfTI
- * examination segmented by IVD-Net, twelve frames recognised by the clip endpoint (disabled, see there),
- * problem+json errors, the per-model latency histogram on /actuator/prometheus, and a quantile of it
- * read back through a real Prometheus.
+ * The Docker image end to end, through the Java client SDK (clients/java, generated from docs/openapi.json):
+ * the default models exported on first start, a real photo classified (single and batch), the committed
+ * NIfTI examination segmented by IVD-Net (its discs checked against its mask), twelve frames recognised by
+ * the clip endpoint, problem+json errors, the per-model latency histogram on /actuator/prometheus, and a
+ * quantile of it read back through a real Prometheus.
  */
 @Testcontainers
 class VisionServeSystemIT {
@@ -48,22 +55,25 @@ class VisionServeSystemIT {
     @Container
     static final VisionServeContainer SERVICE = new VisionServeContainer();
 
-    static ModelsApi api;
+    static ModelsApi models;
+    static ClassificationApi api;
+    static ActionRecognitionApi action;
     static SegmentationApi segmentation;
 
     @BeforeAll
     static void client() {
         ApiClient client = new ApiClient();
         client.setBasePath(SERVICE.baseUrl());
-        api = new ModelsApi(client);
+        models = new ModelsApi(client);
+        api = new ClassificationApi(client);
+        action = new ActionRecognitionApi(client);
         segmentation = new SegmentationApi(client);
     }
 
     @Test
     void listsTheDefaultModelExportedOnFirstStart() throws Exception {
-        List<Model> models = api.callList().getModels();
-        assertThat(models).extracting(Model::getId).contains(MODEL);
-        Model m = api.get(MODEL);
+        assertThat(models.listModels().getModels()).extracting(Model::getId).contains(MODEL);
+        Model m = models.getModel(MODEL);
         assertThat(m.getStatus()).hasToString("ready");
         assertThat(m.getTask()).isEqualTo("classification");
         assertThat(m.getDevice()).isEqualTo("cpu");
@@ -73,7 +83,7 @@ class VisionServeSystemIT {
 
     @Test
     void classifiesARealPhoto() throws Exception {
-        ClassificationResult r = api.classifyMultipart(MODEL, PHOTO, 3);
+        ClassificationResult r = api.classify(MODEL, PHOTO, 3);
         assertThat(r.getModel()).isEqualTo(MODEL);
         assertThat(r.getImages()).hasSize(1);
         assertThat(r.getImages().get(0).getWidth()).isEqualTo(451);
@@ -88,7 +98,7 @@ class VisionServeSystemIT {
     /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
-        RecognitionResult r = api.recognizeMultipart("ts_lstm_ucf101", "farneback", 3, null,
+        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null,
                 java.util.Collections.nCopies(12, PHOTO));
         assertThat(r.getHead()).isEqualTo("ts_lstm");
         assertThat(r.getFlow()).isEqualTo("farneback");
@@ -114,11 +124,13 @@ class VisionServeSystemIT {
 
     @Test
     void unknownModelIsAProblem404() {
-        assertThatThrownBy(() -> api.get("no_such_model"))
+        assertThatThrownBy(() -> models.getModel("no_such_model"))
                 .isInstanceOfSatisfying(RestClientResponseException.class, e -> {
                     assertThat(e.getStatusCode().value()).isEqualTo(404);
-                    assertProblemJson(e);
-                    assertThat(e.getResponseBodyAsString()).contains("\"status\":404");
+                    Problem p = problem(e);
+                    assertThat(p.getStatus()).isEqualTo(404);
+                    assertThat(p.getCode()).isEqualTo("unknown-model");
+                    assertThat(p.getInstance()).isEqualTo("/v1/models/no_such_model");
                 });
     }
 
@@ -127,17 +139,19 @@ class VisionServeSystemIT {
         byte[] jpeg = Files.readAllBytes(PHOTO.toPath());
         File broken = dir.resolve("broken.jpg").toFile();
         Files.write(broken.toPath(), Arrays.copyOf(jpeg, 600));
-        assertThatThrownBy(() -> api.classifyMultipart(MODEL, broken, 3))
+        assertThatThrownBy(() -> api.classify(MODEL, broken, 3))
                 .isInstanceOfSatisfying(RestClientResponseException.class, e -> {
-                    assertThat(e.getStatusCode().value()).isIn(400, 422);
-                    assertProblemJson(e);
+                    assertThat(e.getStatusCode().value()).isEqualTo(422);
+                    Problem p = problem(e);
+                    assertThat(p.getCode()).isEqualTo("corrupt-image");
+                    assertThat(p.getImage()).isZero();
                 });
-        assertThat(api.classifyMultipart(MODEL, PHOTO, 1).getImages()).hasSize(1);
+        assertThat(api.classify(MODEL, PHOTO, 1).getImages()).hasSize(1);
     }
 
     @Test
     void prometheusEndpointHasThePerModelHistogram() throws Exception {
-        api.classifyMultipart(MODEL, PHOTO, 1);
+        api.classify(MODEL, PHOTO, 1);
         String metrics = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/actuator/prometheus")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
@@ -154,7 +168,7 @@ class VisionServeSystemIT {
                     + MODEL + "\", stage=\"total\"}[1m])))";
             double value = Double.NaN;
             for (int i = 0; i < 40 && !(value > 0); i++) {
-                api.classifyMultipart(MODEL, PHOTO, 1);
+                api.classify(MODEL, PHOTO, 1);
                 Thread.sleep(500);
                 JsonNode result = prometheus.query(p95);
                 value = result.isEmpty() ? Double.NaN : result.get(0).path("value").get(1).asDouble(Double.NaN);
@@ -164,61 +178,124 @@ class VisionServeSystemIT {
         }
     }
 
-    /** The second default model: a small 4 x 64 x 64 examination (four NIfTI-1 files) segmented by IVD-Net. */
+    /**
+     * The default IVD-Net on the committed examination (k6/data/spine_*.nii.gz, 8 x 96 x 96): with its seeded
+     * weights one disc, L5-S1, and the disc list is what the returned mask holds: its 26-connected components
+     * of at least minDiscVolumeMm3, counted and bounded here from the mask itself.
+     */
     @Test
-    void segmentsANiftiExaminationWithTheDefaultIvdNet(@TempDir Path dir) throws Exception {
-        File[] parts = new File[4];
-        String[] names = {"fat", "inn", "opp", "wat"};
-        for (int m = 0; m < 4; m++) {
-            parts[m] = dir.resolve(names[m] + ".nii").toFile();
-            Files.write(parts[m].toPath(), nifti(4, 64, 64, m));
-        }
-        SegmentationResult r = segmentation.segment("ivd_net", parts[0], parts[1], parts[2], parts[3], null,
-                List.of("mask"));
+    void segmentsTheCommittedExaminationIntoTheDiscsOfItsMask() throws Exception {
+        Path data = VisionServeContainer.REPO.resolve("k6/data");
+        SegmentationResult r = segmentation.segment("ivd_net", data.resolve("spine_fat.nii.gz").toFile(),
+                data.resolve("spine_inn.nii.gz").toFile(), data.resolve("spine_opp.nii.gz").toFile(),
+                data.resolve("spine_wat.nii.gz").toFile(), null, List.of("mask"));
         assertThat(r.getModel()).isEqualTo("ivd_net");
         assertThat(r.getWeights()).isEqualTo("seeded");
-        assertThat(r.getInput().getShape()).containsExactly(4, 64, 64);
-        assertThat(r.getInput().getAffine().get(1)).containsExactly(0.0, 1.25, 0.0, -40.0);
-        assertThat(r.getDiscs()).isNotNull();
+        assertThat(r.getInput().getShape()).containsExactly(8, 96, 96);
         assertThat(r.getTimings().getInference()).isPositive();
-        byte[] mask = Base64.getDecoder().decode(r.getMask().getBase64());
-        assertThat(mask[0] & 0xff).isEqualTo(0x1f); // .nii.gz
-        assertThat(mask[1] & 0xff).isEqualTo(0x8b);
-    }
 
-    /** A NIfTI-1 uint8 volume, 2 x 1.25 x 1.25 mm (sform), a bright ellipse on a ramp that differs per modality. */
-    static byte[] nifti(int nx, int ny, int nz, int modality) {
-        ByteBuffer b = ByteBuffer.allocate(352 + nx * ny * nz).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0, 348);
-        short[] dim = {3, (short) nx, (short) ny, (short) nz, 1, 1, 1, 1};
-        for (int i = 0; i < 8; i++) {
-            b.putShort(40 + 2 * i, dim[i]);
+        byte[] nifti = new GZIPInputStream(new ByteArrayInputStream(Base64.getDecoder().decode(r.getMask().getBase64())))
+                .readAllBytes();
+        ByteBuffer b = ByteBuffer.wrap(nifti).order(ByteOrder.LITTLE_ENDIAN);
+        int nx = b.getShort(42);
+        int ny = b.getShort(44);
+        int nz = b.getShort(46);
+        assertThat(new int[] {nx, ny, nz}).containsExactly(8, 96, 96);
+        assertThat(b.getShort(70)).as("uint8 mask").isEqualTo((short) 2);
+        byte[] mask = Arrays.copyOfRange(nifti, (int) b.getFloat(108), (int) b.getFloat(108) + nx * ny * nz);
+        long foreground = 0;
+        for (byte v : mask) {
+            foreground += v != 0 ? 1 : 0;
         }
-        b.putShort(70, (short) 2).putShort(72, (short) 8); // uint8
-        float[] pixdim = {1, 2, 1.25f, 1.25f, 0, 0, 0, 0};
-        for (int i = 0; i < 8; i++) {
-            b.putFloat(76 + 4 * i, pixdim[i]);
-        }
-        b.putFloat(108, 352).putFloat(112, 1).put(123, (byte) 10).putShort(254, (short) 1); // vox_offset, slope, mm+s, sform
-        float[] srow = {2, 0, 0, -4, 0, 1.25f, 0, -40, 0, 0, 1.25f, -40};
-        for (int i = 0; i < 12; i++) {
-            b.putFloat(280 + 4 * i, srow[i]);
-        }
-        b.put(344, (byte) 'n').put(345, (byte) '+').put(346, (byte) '1');
-        for (int k = 0; k < nz; k++) {
-            for (int j = 0; j < ny; j++) {
-                for (int i = 0; i < nx; i++) {
-                    double e = Math.pow((j - 32) / 20.0, 2) + Math.pow((k - 32) / 5.0, 2);
-                    int v = e < 1 ? (modality == 3 ? 240 : 40) : 60 + j + 10 * modality;
-                    b.put(352 + i + nx * (j + ny * k), (byte) v);
-                }
+        assertThat(r.getForegroundVoxels()).isEqualTo(foreground);
+
+        double voxelMm3 = Math.abs(det3(r.getInput().getAffine()));
+        List<long[]> kept = new ArrayList<>(); // {voxels, min i, j, k, max i, j, k}
+        int dropped = 0;
+        for (long[] c : components(mask, nx, ny, nz)) {
+            if (c[0] * voxelMm3 >= r.getMinDiscVolumeMm3()) {
+                kept.add(c);
+            } else {
+                dropped++;
             }
         }
-        return b.array();
+        assertThat(r.getComponentsDropped()).isEqualTo(dropped);
+        assertThat(r.getDiscs()).hasSize(1);
+        assertThat(r.getDiscs().get(0).getLabel()).isEqualTo("L5-S1");
+        assertThat(r.getDiscs()).extracting(VisionServeSystemIT::key)
+                .containsExactlyInAnyOrderElementsOf(kept.stream().map(Arrays::toString).toList());
     }
 
-    private static void assertProblemJson(RestClientResponseException e) {
+    /** A disc as {voxels, bounding box min, max}, to compare with a component of the mask. */
+    private static String key(Disc d) {
+        List<Integer> min = d.getBoundingBox().getMin();
+        List<Integer> max = d.getBoundingBox().getMax();
+        return Arrays.toString(new long[] {d.getVoxels(), min.get(0), min.get(1), min.get(2), max.get(0), max.get(1),
+                max.get(2)});
+    }
+
+    /** 26-connected components of the non-zero voxels (i fastest): {voxels, min i, j, k, max i, j, k} each. */
+    static List<long[]> components(byte[] mask, int nx, int ny, int nz) {
+        int[] label = new int[mask.length];
+        List<long[]> out = new ArrayList<>();
+        int[] stack = new int[mask.length];
+        for (int start = 0; start < mask.length; start++) {
+            if (mask[start] == 0 || label[start] != 0) {
+                continue;
+            }
+            long[] c = {0, nx, ny, nz, -1, -1, -1};
+            label[start] = out.size() + 1;
+            int top = 0;
+            stack[top++] = start;
+            while (top > 0) {
+                int v = stack[--top];
+                int i = v % nx;
+                int j = (v / nx) % ny;
+                int k = v / (nx * ny);
+                c[0]++;
+                c[1] = Math.min(c[1], i);
+                c[2] = Math.min(c[2], j);
+                c[3] = Math.min(c[3], k);
+                c[4] = Math.max(c[4], i);
+                c[5] = Math.max(c[5], j);
+                c[6] = Math.max(c[6], k);
+                for (int dk = -1; dk <= 1; dk++) {
+                    for (int dj = -1; dj <= 1; dj++) {
+                        for (int di = -1; di <= 1; di++) {
+                            int ii = i + di;
+                            int jj = j + dj;
+                            int kk = k + dk;
+                            if (ii < 0 || jj < 0 || kk < 0 || ii >= nx || jj >= ny || kk >= nz) {
+                                continue;
+                            }
+                            int u = ii + nx * (jj + ny * kk);
+                            if (mask[u] != 0 && label[u] == 0) {
+                                label[u] = out.size() + 1;
+                                stack[top++] = u;
+                            }
+                        }
+                    }
+                }
+            }
+            out.add(c);
+        }
+        return out;
+    }
+
+    private static double det3(List<List<Double>> a) {
+        return a.get(0).get(0) * (a.get(1).get(1) * a.get(2).get(2) - a.get(1).get(2) * a.get(2).get(1))
+                - a.get(0).get(1) * (a.get(1).get(0) * a.get(2).get(2) - a.get(1).get(2) * a.get(2).get(0))
+                + a.get(0).get(2) * (a.get(1).get(0) * a.get(2).get(1) - a.get(1).get(1) * a.get(2).get(0));
+    }
+
+    /** The error body decoded with the client's own Problem model, after checking its media type. */
+    private static Problem problem(RestClientResponseException e) {
         assertThat(e.getResponseHeaders()).isNotNull();
         assertThat(String.valueOf(e.getResponseHeaders().getContentType())).startsWith("application/problem+json");
+        Problem p = e.getResponseBodyAs(Problem.class);
+        assertThat(p).isNotNull();
+        assertThat(p.getStatus()).isEqualTo(e.getStatusCode().value());
+        assertThat(p.getType()).isEqualTo("urn:visionserve:problem:" + p.getCode());
+        return p;
     }
 }

@@ -14,7 +14,6 @@ import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -32,7 +31,7 @@ import org.visionserve.service.config.ActionProperties;
 /** Action recognition on a video clip or a list of frames, with a head model (TS-LSTM, Temporal-Inception). */
 @RestController
 @RequestMapping("/v1/models")
-@Tag(name = "models", description = "Models served, and classification with them")
+@Tag(name = OpenApiConfig.TAG_ACTION)
 public class ActionController {
 
     static final String MAX_CLIP_BYTES_KEY = ActionProperties.PREFIX + "limits.max-bytes";
@@ -60,7 +59,8 @@ public class ActionController {
 
     @PostMapping(path = "/{id}/recognize", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Recognise the action in a video clip or a list of frames", description = DESCRIPTION,
+    @Operation(operationId = "recognize", summary = "Recognise the action in a video clip or a list of frames",
+            description = DESCRIPTION,
             requestBody = @io.swagger.v3.oas.annotations.parameters.RequestBody(required = true, content = {
                     @Content(mediaType = MediaType.MULTIPART_FORM_DATA_VALUE, schema = @Schema(type = "object"),
                             schemaProperties = {
@@ -78,23 +78,31 @@ public class ActionController {
             content = @Content(mediaType = "application/json", schema = @Schema(implementation = RecognitionResult.class),
                     examples = @ExampleObject(value = Examples.RECOGNIZED)))
     @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow) or no video / frames part",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_BAD_FLOW)))
     @ApiResponse(responseCode = "404", description = "no such model",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_NOT_FOUND)))
     @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_WRONG_TASK)))
     @ApiResponse(responseCode = "413", description = "bytes, duration, frames or frame size over its limit "
             + "(named with its config key)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_TOO_LARGE)))
     @ApiResponse(responseCode = "415", description = "not a supported video container, or a frame that is no image",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_UNSUPPORTED)))
     @ApiResponse(responseCode = "422", description = "corrupt, truncated or empty clip, or fewer than 11 frames",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_TOO_SHORT)))
     @ApiResponse(responseCode = "503", description = "clip pipeline or a model's queue full (Retry-After), "
             + "a model loading or failed, or a feature model missing",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.CLIP_BUSY)))
     public RecognitionResult recognizeMultipart(
-            @PathVariable @Parameter(example = "ts_lstm_ucf101") String id,
+            @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
+                    + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,
             @RequestPart(name = "file", required = false) @Parameter(hidden = true) MultipartFile file,
             @RequestPart(name = "frames", required = false) @Parameter(hidden = true) List<MultipartFile> frames,
             @RequestParam(name = "flow", required = false) @Parameter(description = "optical flow: tvl1 or "

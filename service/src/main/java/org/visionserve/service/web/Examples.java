@@ -20,6 +20,11 @@ final class Examples {
              "detail": "no model 'resnet9000'; GET /v1/models lists the models served",
              "instance": "/v1/models/resnet9000/classify", "code": "unknown-model"}""";
 
+    static final String NOT_FOUND_MODEL = """
+            {"type": "urn:visionserve:problem:unknown-model", "title": "Unknown model", "status": 404,
+             "detail": "no model 'resnet9000'; GET /v1/models lists the models served",
+             "instance": "/v1/models/resnet9000", "code": "unknown-model"}""";
+
     static final String BAD_REQUEST = """
             {"type": "urn:visionserve:problem:invalid-parameter", "title": "Invalid parameter", "status": 400,
              "detail": "top_k must be between 1 and 100 (visionserve.limits.max-top-k), got 0",
@@ -72,6 +77,42 @@ final class Examples {
              "timings": {"decode": 120.0, "flow": 28000.0, "preprocess": 400.0, "queue": 0.1,
                          "features_rgb": 1500.0, "features_flow": 1700.0, "head": 12.0, "total": 31800.0}}""";
 
+    static final String CLIP_BAD_FLOW = """
+            {"type": "urn:visionserve:problem:invalid-parameter", "title": "Invalid parameter", "status": 400,
+             "detail": "flow must be tvl1 or farneback, got 'optical'",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "invalid-parameter", "parameter": "flow"}""";
+
+    static final String CLIP_NOT_FOUND = """
+            {"type": "urn:visionserve:problem:unknown-model", "title": "Unknown model", "status": 404,
+             "detail": "no model 'ts_lstm'; GET /v1/models lists the models served",
+             "instance": "/v1/models/ts_lstm/recognize", "code": "unknown-model"}""";
+
+    static final String CLIP_WRONG_TASK = """
+            {"type": "urn:visionserve:problem:wrong-task", "title": "Wrong task for the model", "status": 409,
+             "detail": "model 'inception_next_tiny' is a classification model; it cannot serve action-recognition",
+             "instance": "/v1/models/inception_next_tiny/recognize", "code": "wrong-task"}""";
+
+    static final String CLIP_TOO_LARGE = """
+            {"type": "urn:visionserve:problem:payload-too-large", "title": "Payload too large", "status": 413,
+             "detail": "video of 70000000 bytes exceeds the limit of 67108864 bytes (visionserve.action.limits.max-bytes)",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "payload-too-large", "limit": 67108864,
+             "configKey": "visionserve.action.limits.max-bytes"}""";
+
+    static final String CLIP_UNSUPPORTED = """
+            {"type": "urn:visionserve:problem:unsupported-media-type", "title": "Unsupported media type", "status": 415,
+             "detail": "container 'jpeg_pipe' is not supported: expected an MP4, MOV, WebM or AVI file",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "unsupported-media-type"}""";
+
+    static final String CLIP_TOO_SHORT = """
+            {"type": "urn:visionserve:problem:clip-too-short", "title": "Clip too short", "status": 422,
+             "detail": "the clip has 1 frames; the sampling needs at least 11 (one 10-field optical-flow stack)",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "clip-too-short"}""";
+
+    static final String CLIP_BUSY = """
+            {"type": "urn:visionserve:problem:pipeline-busy", "title": "Clip pipeline at capacity", "status": 503,
+             "detail": "the clip pipeline is at capacity (1 clip(s) at a time, 2 waiting: visionserve.action.concurrency, visionserve.action.queue-capacity); retry later",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "pipeline-busy", "queueCapacity": 2}""";
+
     /** A real answer (seeded weights, synthetic 36x256x256 examination: hence the one large "disc"). */
     static final String SEGMENTED = """
             {"model": "ivd_net", "device": "cpu", "weights": "seeded",
@@ -103,6 +144,22 @@ final class Examples {
             {"type": "urn:visionserve:problem:modality-mismatch", "title": "Modalities do not match", "status": 422,
              "detail": "modality opp (opposed-phase) has shape 36x256x240 but fat has 36x256x256; the four volumes must share one grid",
              "instance": "/v1/models/ivd_net/segment", "code": "modality-mismatch", "part": "opp"}""";
+
+    static final String SEGMENT_NOT_ACCEPTABLE = """
+            {"type": "urn:visionserve:problem:not-acceptable", "title": "Not Acceptable", "status": 406,
+             "detail": "Acceptable representations: [application/json, application/gzip, application/octet-stream, image/png].",
+             "instance": "/v1/models/ivd_net/segment", "code": "not-acceptable"}""";
+
+    static final String SEGMENT_UNSUPPORTED = """
+            {"type": "urn:visionserve:problem:unsupported-media-type", "title": "Unsupported media type", "status": 415,
+             "detail": "content type application/json is not accepted here; send multipart/form-data with the parts fat, inn, opp and wat",
+             "instance": "/v1/models/ivd_net/segment", "code": "unsupported-media-type"}""";
+
+    static final String SEGMENT_BUSY = """
+            {"type": "urn:visionserve:problem:segmentation-busy", "title": "Volume pipeline at capacity", "status": 503,
+             "detail": "the service is segmenting 1 volume already, its limit (visionserve.segmentation.max-concurrent); retry later",
+             "instance": "/v1/models/ivd_net/segment", "code": "segmentation-busy", "limit": 1,
+             "configKey": "visionserve.segmentation.max-concurrent"}""";
 
     static final String WRONG_TASK_SEGMENT = """
             {"type": "urn:visionserve:problem:wrong-task", "title": "Wrong task for the model", "status": 409,

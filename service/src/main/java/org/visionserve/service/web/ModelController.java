@@ -32,11 +32,11 @@ import org.visionserve.service.web.ModelView.ModelList;
 /** The models resource: list and describe models, classify images with one. */
 @RestController
 @RequestMapping("/v1/models")
-@Tag(name = "models", description = "Models served, and classification with them")
 public class ModelController {
 
     static final String MAX_IMAGE_BYTES_KEY = "visionserve.limits.max-image-bytes";
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
+    private static final String CLASSIFIER_ID = "id of a classification model (GET /v1/models lists them with their task)";
 
     private final ModelRepository repository;
     private final ClassificationService classifier;
@@ -50,24 +50,31 @@ public class ModelController {
     }
 
     @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "List the models of the repository",
+    @Tag(name = OpenApiConfig.TAG_MODELS)
+    @Operation(operationId = "listModels", summary = "List the models of the repository",
             description = "Every model found, whatever its status (loading, ready, failed with its error, disabled).")
+    @ApiResponse(responseCode = "200", description = "the models, in the order of their ids")
     public ModelList list() {
         return new ModelList(repository.all().stream().map(ModelView::of).toList());
     }
 
     @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Describe one model")
+    @Tag(name = OpenApiConfig.TAG_MODELS)
+    @Operation(operationId = "getModel", summary = "Describe one model",
+            description = "The model's status and device, its task, inputs and outputs, preprocessing, labels, the "
+                    + "provenance of its weights (seeded or a checkpoint with its SHA-256) and how requests reach it.")
     @ApiResponse(responseCode = "200", description = "the model")
     @ApiResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = PROBLEM,
-            examples = @ExampleObject(value = Examples.NOT_FOUND)))
-    public ModelView get(@PathVariable @Parameter(example = "inception_next_tiny") String id) {
+            schema = @Schema(implementation = Problem.class), examples = @ExampleObject(value = Examples.NOT_FOUND_MODEL)))
+    public ModelView get(@PathVariable @Parameter(description = "id of the model (GET /v1/models lists them)",
+            example = "inception_next_tiny") String id) {
         return ModelView.of(repository.get(id));
     }
 
     @PostMapping(path = "/{id}/classify", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Classify one image",
+    @Tag(name = OpenApiConfig.TAG_CLASSIFICATION)
+    @Operation(operationId = "classify", summary = "Classify one image",
             description = "Send the image either as multipart/form-data (part 'file') or as the raw body with its "
                     + "image content type (or application/octet-stream: the format is read from the data). JPEG, PNG, BMP, "
                     + "GIF (first frame) or WebP. Returns the top_k classes with softmax "
@@ -84,7 +91,7 @@ public class ModelController {
                     @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))}))
     @ClassifyResponses
     public ClassificationResult classifyMultipart(
-            @PathVariable @Parameter(example = "inception_next_tiny") String id,
+            @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("file") @Parameter(hidden = true) MultipartFile file,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK) throws IOException, InterruptedException {
@@ -106,11 +113,14 @@ public class ModelController {
 
     @PostMapping(path = "/{id}/classify-batch", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(summary = "Classify several images in one request (multipart, repeated part 'files')",
-            description = "The images run as one batch; at most visionserve.limits.max-batch-images of them.")
+    @Tag(name = OpenApiConfig.TAG_CLASSIFICATION)
+    @Operation(operationId = "classifyBatch",
+            summary = "Classify several images in one request (multipart, repeated part 'files')",
+            description = "The images run as one batch; at most visionserve.limits.max-batch-images of them. The "
+                    + "answer lists them in request order, each with its part's file name.")
     @ClassifyResponses
     public ClassificationResult classifyBatch(
-            @PathVariable @Parameter(example = "inception_next_tiny") String id,
+            @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("files") @Parameter(description = "the images") List<MultipartFile> files,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK) throws IOException, InterruptedException {

@@ -19,7 +19,6 @@ import java.util.Map;
 import org.springframework.http.ContentDisposition;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.HttpMediaTypeNotAcceptableException;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -43,7 +42,7 @@ import org.visionserve.service.segmentation.SegmentationService.Answer;
  */
 @RestController
 @RequestMapping("/v1/models")
-@Tag(name = "segmentation", description = "Intervertebral disc segmentation of Dixon MRI volumes (IVD-Net)")
+@Tag(name = OpenApiConfig.TAG_SEGMENTATION)
 public class SegmentationController {
 
     static final String GZIP = "application/gzip";
@@ -58,7 +57,7 @@ public class SegmentationController {
     }
 
     @PostMapping(path = "/{id}/segment", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
-    @Operation(summary = "Segment the intervertebral discs of a Dixon MRI examination",
+    @Operation(operationId = "segment", summary = "Segment the intervertebral discs of a Dixon MRI examination",
             description = """
                     multipart/form-data with four parts, the co-registered Dixon modalities in IVD-Net's channel \
                     order: fat, inn (in-phase), opp (opposed-phase), wat (water). Each is a NIfTI-1 or NIfTI-2 volume \
@@ -100,28 +99,32 @@ public class SegmentationController {
                             description = "the mask (255 = disc) for PNG input, else the mid-sagittal preview"))})
     @ApiResponse(responseCode = "400", description = "a file that is not NIfTI/PNG, a header that contradicts itself or "
             + "its data, truncated gzip, unsupported datatype, a missing part, or an invalid parameter",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class),
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.BAD_VOLUME)))
     @ApiResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = PROBLEM,
-            schema = @Schema(implementation = ProblemDetail.class), examples = @ExampleObject(value = Examples.NOT_FOUND)))
+            schema = @Schema(implementation = Problem.class), examples = @ExampleObject(value = Examples.NOT_FOUND)))
     @ApiResponse(responseCode = "406", description = "the Accept header names nothing this endpoint produces",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.SEGMENT_NOT_ACCEPTABLE)))
     @ApiResponse(responseCode = "409", description = "the model is not a segmentation model, or is disabled",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class),
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.WRONG_TASK_SEGMENT)))
     @ApiResponse(responseCode = "413", description = "a volume over visionserve.limits.max-volume-bytes (decompressed), "
             + "max-volume-voxels or max-slice-pixels (checked from the header), or an upload over the multipart limits",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class),
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.VOLUME_TOO_LARGE)))
     @ApiResponse(responseCode = "415", description = "not multipart/form-data", content = @Content(mediaType = PROBLEM,
-            schema = @Schema(implementation = ProblemDetail.class)))
+            schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.SEGMENT_UNSUPPORTED)))
     @ApiResponse(responseCode = "422", description = "the four modalities differ in shape or affine",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class),
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.MODALITY_MISMATCH)))
     @ApiResponse(responseCode = "503", description = "volume pipeline or model queue full (Retry-After), model loading",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.SEGMENT_BUSY)))
     public ResponseEntity<Object> segment(
-            @PathVariable @Parameter(example = "ivd_net") String id,
+            @PathVariable @Parameter(description = "id of a segmentation model (ivd_net by default)",
+                    example = "ivd_net") String id,
             @RequestPart(name = "fat", required = false) @Parameter(hidden = true) MultipartFile fat,
             @RequestPart(name = "inn", required = false) @Parameter(hidden = true) MultipartFile inn,
             @RequestPart(name = "opp", required = false) @Parameter(hidden = true) MultipartFile opp,

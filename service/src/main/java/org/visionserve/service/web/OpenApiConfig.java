@@ -1,0 +1,123 @@
+package org.visionserve.service.web;
+
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.Paths;
+import io.swagger.v3.oas.models.info.Contact;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.info.License;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.parameters.Parameter;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.tags.Tag;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI description's document-level parts (info, tags) and the errors every operation can give.
+ * The document is committed as docs/openapi.json and the client SDKs are generated from it, so it must
+ * not change between runs: paths and schemas are sorted by name (springdoc lists them in discovery order).
+ */
+@Configuration(proxyBeanMethods = false)
+public class OpenApiConfig {
+
+    static final String TAG_MODELS = "models";
+    static final String TAG_CLASSIFICATION = "classification";
+    static final String TAG_ACTION = "action-recognition";
+    static final String TAG_SEGMENTATION = "segmentation";
+    static final String PROBLEM_REF = "#/components/schemas/Problem";
+
+    private static final String DESCRIPTION = """
+            Inference on ONNX Runtime for three vision tasks: image classification (top-k ImageNet classes), \
+            action recognition on video clips (UCF101 classes, two-stream ResNet-101 features and a TS-LSTM or \
+            Temporal-Inception head) and intervertebral-disc segmentation of Dixon MRI examinations (IVD-Net).
+
+            Every response names the weights its model serves: `seeded` demo weights are deterministic and \
+            untrained (their predictions are meaningless), `checkpoint` weights are real. Every error is an \
+            RFC 9457 problem (`application/problem+json`, schema `Problem`) with a `code` per kind of problem.""";
+
+    @Bean
+    OpenAPI visionServeOpenApi(ObjectProvider<BuildProperties> build) {
+        BuildProperties b = build.getIfAvailable();
+        return new OpenAPI()
+                .info(new Info()
+                        .title("visionserve")
+                        // the project version, from META-INF/build-info.properties (spring-boot-maven-plugin)
+                        .version(b != null ? b.getVersion() : "unknown")
+                        .description(DESCRIPTION)
+                        .license(new License().name("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
+                        .contact(new Contact().name("visionserve").url("https://github.com/visionserve/visionserve")))
+                .tags(List.of(
+                        new Tag().name(TAG_MODELS).description("The models served: their status, inputs, labels and weights"),
+                        new Tag().name(TAG_CLASSIFICATION).description("Image classification (top-k ImageNet classes)"),
+                        new Tag().name(TAG_ACTION).description("Action recognition on a video clip or a list of frames "
+                                + "(top-k UCF101 classes)"),
+                        new Tag().name(TAG_SEGMENTATION).description("Intervertebral disc segmentation of Dixon MRI "
+                                + "volumes (IVD-Net)")));
+    }
+
+    /**
+     * Sorts paths, schemas and each operation's responses, and adds the 406 and 500 problems to each operation
+     * that does not list them.
+     */
+    @Bean
+    OpenApiCustomizer stableDocumentWithCommonErrors() {
+        return openApi -> {
+            Paths sorted = new Paths();
+            new TreeMap<>(openApi.getPaths()).forEach((path, item) -> {
+                for (Operation op : item.readOperations()) {
+                    String instance = instance(path, op);
+                    op.getResponses().putIfAbsent("406", problem("the Accept header names nothing this operation "
+                            + "produces", 406, "not-acceptable", "Not Acceptable",
+                            "Acceptable representations: [application/json].", instance));
+                    op.getResponses().putIfAbsent("500", problem("an unexpected failure on the server (the log has "
+                            + "the details)", 500, "internal-error", "Internal error",
+                            "the request failed on the server; the log has the details", instance));
+                    ApiResponses byCode = new ApiResponses();
+                    new TreeMap<>(op.getResponses()).forEach(byCode::addApiResponse);
+                    op.setResponses(byCode);
+                }
+                sorted.addPathItem(path, item);
+            });
+            openApi.setPaths(sorted);
+            if (openApi.getComponents() != null && openApi.getComponents().getSchemas() != null) {
+                openApi.getComponents().setSchemas(new LinkedHashMap<>(new TreeMap<>(openApi.getComponents().getSchemas())));
+            }
+        };
+    }
+
+    /** The path with each path parameter replaced by its example, as a request would have it. */
+    private static String instance(String path, Operation op) {
+        String p = path;
+        for (Parameter param : op.getParameters() == null ? List.<Parameter>of() : op.getParameters()) {
+            if ("path".equals(param.getIn()) && param.getExample() != null) {
+                p = p.replace("{" + param.getName() + "}", param.getExample().toString());
+            }
+        }
+        return p;
+    }
+
+    private static ApiResponse problem(String description, int status, String code, String title, String detail,
+                                       String instance) {
+        Map<String, Object> example = new LinkedHashMap<>();
+        example.put("type", "urn:visionserve:problem:" + code);
+        example.put("title", title);
+        example.put("status", status);
+        example.put("detail", detail);
+        example.put("instance", instance);
+        example.put("code", code);
+        return new ApiResponse().description(description).content(new Content().addMediaType(
+                org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE,
+                new MediaType().schema(new Schema<>().$ref(PROBLEM_REF)).example(example)));
+    }
+}
