@@ -52,6 +52,8 @@ public record ModelView(
     }
 
     /** The dynamic batcher's settings (maxBatchSize 1: off, every request runs alone). */
+    @Schema(description = "dynamic batching: concurrent requests share model runs of up to maxBatchSize items, "
+            + "gathered for up to maxQueueDelayMicroseconds while requests come concurrently; 1 = off")
     public record Batching(@Schema(example = "8") int maxBatchSize,
                            @Schema(example = "2000") long maxQueueDelayMicroseconds,
                            @Schema(example = "[]") List<Integer> preferredBatchSizes) {
