@@ -152,6 +152,7 @@ class HostileInputApiTest extends ServiceTestBase {
             assertProblem(r, 404, "not-found");
             assertThat(r.body()).doesNotContain("999");
         }
+        assertThat(http.get("/v3/api-docs").json().get("paths").has("/error")).as("in the API description").isFalse();
     }
 
     @Test

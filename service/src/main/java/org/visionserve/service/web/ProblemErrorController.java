@@ -1,5 +1,6 @@
 package org.visionserve.service.web;
 
+import io.swagger.v3.oas.annotations.Hidden;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
@@ -17,6 +18,7 @@ import org.springframework.web.bind.annotation.RestController;
  * Requested directly, {@code /error} is no resource: 404, never Spring Boot's {@code "status": 999}.
  */
 @RestController
+@Hidden // not part of the API: springdoc would list it
 public class ProblemErrorController implements ErrorController {
 
     @RequestMapping("${server.error.path:/error}")
