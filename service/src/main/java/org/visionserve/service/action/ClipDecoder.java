@@ -233,10 +233,9 @@ public final class ClipDecoder {
             } finally {
                 reader.dispose();
             }
+        } catch (ClipDecodeException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof ClipDecodeException c) {
-                throw c;
-            }
             throw new ClipDecodeException(CORRUPT, "frame " + index + " is a damaged image: its header cannot be read", e);
         }
     }
