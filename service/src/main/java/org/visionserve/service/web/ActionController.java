@@ -77,7 +77,7 @@ public class ActionController {
     @ApiResponse(responseCode = "200", description = "top-k actions of the head, the baseline and each stream",
             content = @Content(mediaType = "application/json", schema = @Schema(implementation = RecognitionResult.class),
                     examples = @ExampleObject(value = Examples.RECOGNIZED)))
-    @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow), no video / frames part, or a repeated file part",
+    @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow) or no video / frames part",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))
     @ApiResponse(responseCode = "404", description = "no such model",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class)))

@@ -98,7 +98,7 @@ public class SegmentationController {
                             description = "the mask, .nii uncompressed")),
                     @Content(mediaType = "image/png", schema = @Schema(type = "string", format = "binary",
                             description = "the mask (255 = disc) for PNG input, else the mid-sagittal preview"))})
-    @ApiResponse(responseCode = "400", description = "a repeated part, a file that is not NIfTI/PNG, a header that contradicts itself or "
+    @ApiResponse(responseCode = "400", description = "a file that is not NIfTI/PNG, a header that contradicts itself or "
             + "its data, truncated gzip, unsupported datatype, a missing part, or an invalid parameter",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = ProblemDetail.class),
                     examples = @ExampleObject(value = Examples.BAD_VOLUME)))
