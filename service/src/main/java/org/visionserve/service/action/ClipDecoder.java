@@ -11,8 +11,11 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
@@ -67,9 +70,9 @@ public final class ClipDecoder {
             try {
                 grabber.start();
             } catch (FrameGrabber.Exception e) {
+                // JavaCV's message names its input object (java.io.ByteArrayInputStream@...): not for clients.
                 throw looksLikeVideo
-                        ? new ClipDecodeException(CORRUPT, "the video container cannot be read (truncated or damaged): "
-                                + e.getMessage(), e)
+                        ? new ClipDecodeException(CORRUPT, "the video container cannot be read (truncated or damaged)", e)
                         : new ClipDecodeException(UNSUPPORTED,
                                 "not a video: expected an MP4, MOV, WebM or AVI file", e);
             }
@@ -131,7 +134,7 @@ public final class ClipDecoder {
             }
         } catch (FrameGrabber.Exception e) {
             throw new ClipDecodeException(CORRUPT, "the video cannot be decoded after " + frames.size()
-                    + " frames: " + e.getMessage(), e);
+                    + " frames (truncated or damaged data)", e);
         }
         if (frames.isEmpty()) {
             throw new ClipDecodeException(CORRUPT, "the video stream has no decodable frames");
@@ -171,6 +174,10 @@ public final class ClipDecoder {
      * Decodes a list of frame images in time order (any format ImageIO reads: PNG, JPEG, BMP, GIF),
      * taking the raw 8-bit samples: no colour management, grey replicated to R, G, B, alpha dropped,
      * palettes expanded, 16-bit samples reduced to their high byte.
+     *
+     * <p>Every frame's size is read from its header and checked before any frame is decoded: one frame
+     * over {@code maxPixels} anywhere in the list costs no decoding, and with at most {@code maxFrames}
+     * frames of one size the decoded clip is bounded by {@code maxFrames x maxPixels} before it exists.
      */
     public DecodedClip decodeImages(List<byte[]> images) {
         if (images.isEmpty()) {
@@ -178,31 +185,59 @@ public final class ClipDecoder {
         }
         limits.checkBytes(images.stream().mapToLong(b -> b.length).sum());
         limits.checkFrames(images.size());
-        List<byte[]> frames = new ArrayList<>(images.size());
         int width = -1;
         int height = -1;
+        for (int i = 0; i < images.size(); i++) {
+            int[] size = frameSize(images.get(i), i);
+            limits.checkSize(size[0], size[1]);
+            if (i == 0) {
+                width = size[0];
+                height = size[1];
+            } else if (size[0] != width || size[1] != height) {
+                throw new ClipDecodeException(UNSUPPORTED, "frame " + i + " is " + size[0] + "x" + size[1]
+                        + " but frame 0 is " + width + "x" + height);
+            }
+        }
+        List<byte[]> frames = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
             BufferedImage image;
             try {
                 image = ImageIO.read(new ByteArrayInputStream(images.get(i)));
-            } catch (IOException | RuntimeException e) {
-                throw new ClipDecodeException(CORRUPT, "frame " + i + " is a damaged image: " + e.getMessage(), e);
+            } catch (IOException e) {
+                throw new ClipDecodeException(CORRUPT, "frame " + i + " is a damaged image"
+                        + (e.getMessage() != null ? ": " + e.getMessage() : ""), e);
+            } catch (RuntimeException e) {
+                throw new ClipDecodeException(CORRUPT, "frame " + i + " is a damaged image", e);
             }
-            if (image == null) {
-                throw new ClipDecodeException(UNSUPPORTED, "frame " + i
-                        + " is not an image in a supported format (PNG, JPEG, BMP, GIF)");
-            }
-            if (i == 0) {
-                width = image.getWidth();
-                height = image.getHeight();
-                limits.checkSize(width, height);
-            } else if (image.getWidth() != width || image.getHeight() != height) {
-                throw new ClipDecodeException(UNSUPPORTED, "frame " + i + " is " + image.getWidth() + "x"
-                        + image.getHeight() + " but frame 0 is " + width + "x" + height);
+            if (image == null || image.getWidth() != width || image.getHeight() != height) {
+                throw new ClipDecodeException(CORRUPT, "frame " + i + " does not decode to the " + width + "x" + height
+                        + " image its header declares");
             }
             frames.add(rawRgb(image));
         }
         return new DecodedClip(width, height, frames, 0, "images");
+    }
+
+    /** A frame image's width and height from its header, through the reader ImageIO.read would use. */
+    private static int[] frameSize(byte[] bytes, int index) {
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new ClipDecodeException(UNSUPPORTED, "frame " + index
+                        + " is not an image in a supported format (PNG, JPEG, BMP, GIF)");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+            } finally {
+                reader.dispose();
+            }
+        } catch (ClipDecodeException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new ClipDecodeException(CORRUPT, "frame " + index + " is a damaged image: its header cannot be read", e);
+        }
     }
 
     static byte[] rawRgb(BufferedImage image) {

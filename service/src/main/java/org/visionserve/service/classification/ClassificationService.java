@@ -14,7 +14,6 @@ import org.visionserve.service.classification.ClassificationResult.StageTimings;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.image.ImageDecodeException;
 import org.visionserve.service.image.ImageDecoder;
-import org.visionserve.service.image.ImageLimits;
 import org.visionserve.service.image.ImagePreprocessor;
 import org.visionserve.service.image.RgbImage;
 import org.visionserve.service.metrics.ServiceMetrics;
@@ -42,7 +41,7 @@ public class ClassificationService {
         this.repository = repository;
         this.metrics = metrics;
         this.limits = props.limits();
-        this.decoder = new ImageDecoder(new ImageLimits(limits.maxImageBytes().toBytes(), limits.maxImagePixels()));
+        this.decoder = new ImageDecoder(limits.imageLimits());
     }
 
     /** Checks {@code topK} against the configured bound; null means the default. */
@@ -74,6 +73,16 @@ public class ClassificationService {
         Preprocessing prep = meta.preprocessing();
         long t0 = System.nanoTime();
 
+        // Every image is measured from its header against the limits before any is decoded: a refused
+        // image costs no decoding, not even of the images before it.
+        for (int i = 0; i < images.size(); i++) {
+            ImageInput in = images.get(i);
+            try {
+                decoder.probe(in.bytes(), in.contentType());
+            } catch (ImageDecodeException e) {
+                throw new ImageRejectedException(i, in.name(), e);
+            }
+        }
         // One image at a time, decoded then preprocessed into its slot of the batch tensor, so at most
         // one full-size image is held per request (a batch of large images would otherwise pile up).
         int size = prep.inputSize();

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
+import org.visionserve.service.image.ImageLimits;
 
 /**
  * Everything under {@code visionserve.*}. Per-model settings fall back to the model-wide defaults
@@ -72,6 +73,8 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
     /**
      * Request limits. Multipart limits of the servlet container are derived from these in
      * application.yaml, so Tomcat refuses the same sizes (with the same problem response).
+     * {@code maxImageAspectRatio}: long side over short side of an image, checked from its header
+     * (see {@link ImageLimits}).
      */
     public record Limits(@DefaultValue("20MB") DataSize maxImageBytes,
                          @DefaultValue("40000000") long maxImagePixels,
@@ -81,7 +84,12 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                          @DefaultValue("100") int maxTopK,
                          @DefaultValue("256MB") DataSize maxVolumeBytes,
                          @DefaultValue("33554432") long maxVolumeVoxels,
-                         @DefaultValue("262144") long maxSlicePixels) {
+                         @DefaultValue("262144") long maxSlicePixels,
+                         @DefaultValue("100") int maxImageAspectRatio) {
+
+        public ImageLimits imageLimits() {
+            return new ImageLimits(maxImageBytes.toBytes(), maxImagePixels, maxImageAspectRatio);
+        }
     }
 
     /**

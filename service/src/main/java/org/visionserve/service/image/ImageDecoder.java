@@ -58,7 +58,38 @@ public final class ImageDecoder {
         this.limits = limits;
     }
 
+    /** The width and height an image decodes to (its GIF canvas, after the EXIF orientation). */
+    public record Size(int width, int height) {
+    }
+
+    /**
+     * Reads the header only and checks it against every limit; nothing is decoded. A request measures
+     * all its images this way before it decodes any.
+     */
+    public Size probe(byte[] bytes, String contentTypeOrNull) {
+        return withHeader(bytes, contentTypeOrNull, (reader, header, warnings) -> header.size());
+    }
+
     public RgbImage decode(byte[] bytes, String contentTypeOrNull) {
+        return withHeader(bytes, contentTypeOrNull, this::pixels);
+    }
+
+    /** The header facts: the first frame's size as stored, and the metadata that changes what is returned. */
+    private record Header(Format format, int width, int height, ImageMetadata meta) {
+
+        Size size() {
+            int w = meta.gif != null ? meta.gif.canvasWidth(width) : width;
+            int h = meta.gif != null ? meta.gif.canvasHeight(height) : height;
+            return meta.orientation >= 5 ? new Size(h, w) : new Size(w, h);
+        }
+    }
+
+    private interface Step<T> {
+        T run(ImageReader reader, Header header, List<String> warnings) throws IOException;
+    }
+
+    /** Checks the bytes and the header against the limits, then runs {@code step} on the open reader. */
+    private <T> T withHeader(byte[] bytes, String contentTypeOrNull, Step<T> step) {
         checkContentType(contentTypeOrNull);
         if (bytes == null || bytes.length == 0) {
             throw ImageDecodeException.corrupt("the image is empty (0 bytes)", null);
@@ -78,42 +109,60 @@ public final class ImageDecoder {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.add(warning));
-            int width = reader.getWidth(0);
-            int height = reader.getHeight(0);
-            checkPixels(width, height);
-            ImageMetadata meta = ImageMetadata.of(format, bytes);
-            if (meta.truncated) {
-                throw ImageDecodeException.corrupt("the " + format + " image is truncated: its header declares more"
-                        + " data than the " + bytes.length + " bytes received", null);
-            }
-            if (meta.gif != null) {
-                checkPixels(meta.gif.canvasWidth(width), meta.gif.canvasHeight(height));
-            }
-            RgbImage rgb;
-            if (format == Format.JPEG) {
-                // Raw components (before any colour transform or ICC conversion the JDK would apply),
-                // converted with libjpeg's own rules and tables, as PIL gets them.
-                Raster raw = reader.readRaster(0, null);
-                checkWarnings(format, warnings);
-                rgb = RasterToRgb.jpeg(raw, meta);
-            } else {
-                BufferedImage image = reader.read(0);
-                checkWarnings(format, warnings);
-                rgb = RasterToRgb.convert(image, meta.pillowModeI);
-                if (meta.gif != null) {
-                    rgb = RasterToRgb.onGifScreen(rgb, image.getColorModel(), meta.gif);
-                }
-            }
-            return Orientation.apply(rgb, meta.orientation);
+            return step.run(reader, header(reader, format, bytes), warnings);
         } catch (ImageDecodeException e) {
             throw e;
-        } catch (IOException | RuntimeException e) {
-            // ImageIO reports malformed input as IIOException, and some readers as runtime exceptions.
-            String detail = e.getMessage() != null ? ": " + e.getMessage() : " (" + e.getClass().getSimpleName() + ")";
+        } catch (IOException e) {
+            // ImageIO reports malformed input as IIOException: its message says what is wrong with the data.
+            String detail = e.getMessage() != null ? ": " + e.getMessage() : "";
             throw ImageDecodeException.corrupt("the " + format + " image is corrupt or truncated" + detail, e);
+        } catch (RuntimeException e) {
+            // Some readers fail on malformed input with runtime exceptions, whose messages speak of their code.
+            throw ImageDecodeException.corrupt("the " + format + " image is corrupt or truncated: its decoder"
+                    + " could not read the data", e);
         } finally {
             reader.dispose();
         }
+    }
+
+    /** The declared size (for GIF also the logical screen), checked before any pixel is decoded. */
+    private Header header(ImageReader reader, Format format, byte[] bytes) throws IOException {
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
+        checkPixels(width, height);
+        ImageMetadata meta = ImageMetadata.of(format, bytes);
+        if (meta.truncated) {
+            throw ImageDecodeException.corrupt("the " + format + " image is truncated: its header declares more"
+                    + " data than the " + bytes.length + " bytes received", null);
+        }
+        Header header = new Header(format, width, height, meta);
+        Size size = header.size();
+        if (meta.gif != null) {
+            checkPixels(size.width(), size.height());
+        }
+        checkAspectRatio(size.width(), size.height());
+        return header;
+    }
+
+    private RgbImage pixels(ImageReader reader, Header header, List<String> warnings) throws IOException {
+        Format format = header.format();
+        ImageMetadata meta = header.meta();
+        RgbImage rgb;
+        if (format == Format.JPEG) {
+            // Raw components (before any colour transform or ICC conversion the JDK would apply),
+            // converted with libjpeg's own rules and tables, as PIL gets them.
+            Raster raw = reader.readRaster(0, null);
+            checkWarnings(format, warnings);
+            rgb = RasterToRgb.jpeg(raw, meta);
+        } else {
+            BufferedImage image = reader.read(0);
+            checkWarnings(format, warnings);
+            rgb = RasterToRgb.convert(image, meta.pillowModeI);
+            if (meta.gif != null) {
+                rgb = RasterToRgb.onGifScreen(rgb, image.getColorModel(), meta.gif);
+            }
+        }
+        return Orientation.apply(rgb, meta.orientation);
     }
 
     private void checkPixels(int width, int height) {
@@ -125,6 +174,16 @@ public final class ImageDecoder {
             throw ImageDecodeException.tooLarge("the image is " + width + "x" + height + " = " + pixels
                     + " pixels, more than the limit of " + limits.maxPixels() + " pixels ("
                     + ImageLimits.MAX_PIXELS_KEY + ")", limits.maxPixels(), ImageLimits.MAX_PIXELS_KEY);
+        }
+    }
+
+    private void checkAspectRatio(int width, int height) {
+        double ratio = (double) Math.max(width, height) / Math.min(width, height);
+        if (ratio > limits.maxAspectRatio()) {
+            throw ImageDecodeException.tooLarge(String.format(Locale.ROOT, "the image is %dx%d, its long side %.1f"
+                    + " times its short side, more than the limit of %d (%s)", width, height, ratio,
+                    limits.maxAspectRatio(), ImageLimits.MAX_ASPECT_RATIO_KEY), limits.maxAspectRatio(),
+                    ImageLimits.MAX_ASPECT_RATIO_KEY);
         }
     }
 

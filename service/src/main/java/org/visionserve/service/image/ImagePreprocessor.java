@@ -21,16 +21,24 @@ public final class ImagePreprocessor {
         }
         int[] size = resizedSize(image.width(), image.height(), p.resizeShorterSide());
         int crop = p.inputSize();
-        if (size[0] < crop || size[1] < crop) { // torchvision pads: resize all, then crop with padding
-            return centerCrop(PillowResize.resize(image, size[0], size[1]), crop);
-        }
-        // Only the crop window is resampled: identical pixels, about half the work of resize-then-crop.
-        return PillowResize.resizeWindow(image, size[0], size[1], cropOffset(size[0], crop), cropOffset(size[1], crop),
-                crop, crop);
+        int left = cropOffset(size[0], crop);
+        int top = cropOffset(size[1], crop);
+        // Only the part of the crop window inside the resized image is resampled (all of it, unless
+        // torchvision pads a side shorter than the crop): identical pixels, about half the resize work,
+        // and nothing is allocated for the rest of the resized image, however long its long side.
+        int x0 = Math.max(0, left);
+        int y0 = Math.max(0, top);
+        int w = Math.min(size[0], left + crop) - x0;
+        int h = Math.min(size[1], top + crop) - y0;
+        RgbImage window = PillowResize.resizeWindow(image, size[0], size[1], x0, y0, w, h);
+        return w == crop && h == crop ? window : centerCrop(window, crop);
     }
 
-    /** torchvision's {@code Resize(s)}: the shorter side becomes s, the longer {@code int(s * long / short)}. */
-    static int[] resizedSize(int w, int h, int s) {
+    /**
+     * torchvision's {@code Resize(s)}: the shorter side becomes s, the longer {@code int(s * long / short)}.
+     * The caller bounds the aspect ratio ({@link ImageLimits#maxAspectRatio()}) so that this fits an int.
+     */
+    public static int[] resizedSize(int w, int h, int s) {
         // Python's true division is the correctly rounded double quotient, as here; int() truncates.
         if (w <= h) {
             return new int[] {s, (int) ((double) ((long) s * h) / w)};

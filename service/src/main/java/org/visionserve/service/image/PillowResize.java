@@ -32,21 +32,23 @@ public final class PillowResize {
         if (width <= 0 || height <= 0) {
             throw new IllegalArgumentException("target size must be positive: " + width + "x" + height);
         }
-        if (left < 0 || top < 0 || w <= 0 || h <= 0 || left + w > width || top + h > height) {
+        if (left < 0 || top < 0 || w <= 0 || h <= 0 || left > width - w || top > height - h) {
             throw new IllegalArgumentException("window " + w + "x" + h + " at (" + left + ", " + top
                     + ") is not inside " + width + "x" + height);
         }
         boolean needHorizontal = width != src.width();
         boolean needVertical = height != src.height();
-        Coeffs vertical = needVertical ? Coeffs.of(src.height(), height) : null;
+        // Taps only for the window's outputs: no array is sized by the target size, which an extreme
+        // aspect ratio makes huge (1 x 40,000,000 resized to a 224 shorter side).
+        Coeffs vertical = needVertical ? Coeffs.of(src.height(), height, top, h) : null;
         // The source rows the vertical pass reads for output rows [top, top + h) (as Pillow does; same result).
-        int firstRow = needVertical ? vertical.start[top] : top;
-        int rows = needVertical ? vertical.start[top + h - 1] + vertical.count[top + h - 1] - firstRow : h;
+        int firstRow = needVertical ? vertical.start[0] : top;
+        int rows = needVertical ? vertical.start[h - 1] + vertical.count[h - 1] - firstRow : h;
         byte[] pixels = needHorizontal
-                ? horizontalPass(src.pixels(), src.width(), firstRow, rows, Coeffs.of(src.width(), width), left, w)
+                ? horizontalPass(src.pixels(), src.width(), firstRow, rows, Coeffs.of(src.width(), width, left, w))
                 : copyWindow(src.pixels(), src.width(), firstRow, rows, left, w);
         if (needVertical) {
-            pixels = verticalPass(pixels, w, firstRow, vertical, top, h);
+            pixels = verticalPass(pixels, w, firstRow, vertical);
         }
         return new RgbImage(w, h, pixels);
     }
@@ -60,15 +62,16 @@ public final class PillowResize {
         return out;
     }
 
-    /** Resamples rows {@code [firstRow, firstRow + rows)} to output columns {@code [x0, x0 + w)}. */
-    private static byte[] horizontalPass(byte[] in, int inWidth, int firstRow, int rows, Coeffs c, int x0, int w) {
+    /** Resamples rows {@code [firstRow, firstRow + rows)} to the output columns of {@code c}'s window. */
+    private static byte[] horizontalPass(byte[] in, int inWidth, int firstRow, int rows, Coeffs c) {
         int k = c.ksize;
+        int w = c.start.length;
         byte[] out = new byte[rows * w * 3];
         int[] wt = c.weights;
         for (int y = 0; y < rows; y++) {
             int rowIn = (firstRow + y) * inWidth * 3;
             int o = y * w * 3;
-            for (int x = x0; x < x0 + w; x++) {
+            for (int x = 0; x < w; x++) {
                 int p = rowIn + c.start[x] * 3;
                 int wi = x * k;
                 int s0 = HALF;
@@ -88,12 +91,13 @@ public final class PillowResize {
         return out;
     }
 
-    /** Resamples to output rows {@code [y0, y0 + h)}; {@code in}'s row 0 is source row {@code firstRow}. */
-    private static byte[] verticalPass(byte[] in, int width, int firstRow, Coeffs c, int y0, int h) {
+    /** Resamples to the output rows of {@code c}'s window; {@code in}'s row 0 is source row {@code firstRow}. */
+    private static byte[] verticalPass(byte[] in, int width, int firstRow, Coeffs c) {
+        int h = c.start.length;
         int stride = width * 3;
         byte[] out = new byte[h * stride];
         int[] acc = new int[stride];
-        for (int y = y0; y < y0 + h; y++) {
+        for (int y = 0; y < h; y++) {
             java.util.Arrays.fill(acc, HALF);
             int wi = y * c.ksize;
             // Row by row so the reads stay sequential.
@@ -104,7 +108,7 @@ public final class PillowResize {
                     acc[i] += (in[rowIn + i] & 0xff) * wj;
                 }
             }
-            int o = (y - y0) * stride;
+            int o = y * stride;
             for (int i = 0; i < stride; i++) {
                 out[o + i] = clip8(acc[i]);
             }
@@ -130,22 +134,29 @@ public final class PillowResize {
         return 0.0;
     }
 
-    /** One pass's taps: for output i, sources {@code start[i] .. start[i]+count[i]-1} with fixed-point weights. */
-    private record Coeffs(int outSize, int ksize, int[] start, int[] count, int[] weights) {
+    /**
+     * One pass's taps for the outputs {@code first .. first + n - 1}: output {@code first + i} reads sources
+     * {@code start[i] .. start[i]+count[i]-1} with fixed-point weights.
+     */
+    private record Coeffs(int ksize, int[] start, int[] count, int[] weights) {
 
-        /** Pillow's {@code precompute_coeffs} + {@code normalize_coeffs_8bpc}, over the whole source. */
-        static Coeffs of(int inSize, int outSize) {
+        /**
+         * Pillow's {@code precompute_coeffs} + {@code normalize_coeffs_8bpc} for outputs {@code [first, first + n)}
+         * of a resize from {@code inSize} to {@code outSize}: each output's taps depend only on its index, so
+         * these are the same as the whole pass's.
+         */
+        static Coeffs of(int inSize, int outSize, int first, int n) {
             double scale = (double) inSize / outSize;
             double filterScale = Math.max(scale, 1.0);
             double support = BICUBIC_SUPPORT * filterScale;
             int ksize = (int) Math.ceil(support) * 2 + 1;
-            int[] start = new int[outSize];
-            int[] count = new int[outSize];
-            int[] weights = new int[outSize * ksize];
+            int[] start = new int[n];
+            int[] count = new int[n];
+            int[] weights = new int[n * ksize];
             double[] k = new double[ksize];
             double ss = 1.0 / filterScale;
-            for (int i = 0; i < outSize; i++) {
-                double center = (i + 0.5) * scale;
+            for (int i = 0; i < n; i++) {
+                double center = (first + i + 0.5) * scale;
                 // C's (int) cast truncates toward zero, as Java's does.
                 int xmin = Math.max((int) (center - support + 0.5), 0);
                 int xmax = Math.min((int) (center + support + 0.5), inSize) - xmin;
@@ -164,7 +175,7 @@ public final class PillowResize {
                 start[i] = xmin;
                 count[i] = xmax;
             }
-            return new Coeffs(outSize, ksize, start, count, weights);
+            return new Coeffs(ksize, start, count, weights);
         }
     }
 }

@@ -9,7 +9,9 @@ public class ModelUnavailableException extends RuntimeException {
     public ModelUnavailableException(ServedModel model) {
         super(switch (model.status()) {
             case LOADING -> "model '" + model.id() + "' is still loading; retry shortly";
-            case FAILED -> "model '" + model.id() + "' failed to load: " + model.error();
+            // the reason (an exception's class and message) is for operators: GET /v1/models/{id} and the log
+            case FAILED -> "model '" + model.id() + "' failed to load; GET /v1/models/" + model.id()
+                    + " shows why";
             case DISABLED -> "model '" + model.id() + "' is disabled (visionserve.models.settings."
                     + model.id() + ".enabled=false)";
             case READY -> "model '" + model.id() + "' is ready";

@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession.SessionOptions;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.visionserve.service.config.TempDirs;
 import org.visionserve.service.config.VisionServeProperties.CudaFallback;
 import org.visionserve.service.config.VisionServeProperties.Device;
 import org.visionserve.service.config.VisionServeProperties.EffectiveSettings;
@@ -38,6 +39,7 @@ public final class SessionFactory {
     public static Bound open(String modelId, Path onnx, EffectiveSettings s)
             throws OrtException, DeviceUnavailableException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
+        TempDirs.deleteOrtTempDirAtExit();
         String note = null;
         if (s.device() == Device.CUDA) {
             try (SessionOptions options = options(s)) {

@@ -44,13 +44,18 @@ public final class PngSlices {
                 int h = reader.getHeight(0);
                 // From the IHDR chunk, before the pixels are decoded.
                 limits.check((long) w * h, (long) w * h * 2, "PNG of " + w + "x" + h + " pixels");
+                limits.checkSlice(h, w, "PNG of " + w + "x" + h + " pixels");
                 BufferedImage img = reader.read(0);
                 return toVolume(img);
             } finally {
                 reader.dispose();
             }
-        } catch (IOException | RuntimeException e) {
-            throw new VolumeFormatException(Kind.TRUNCATED, "the PNG could not be decoded: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new VolumeFormatException(Kind.TRUNCATED, "the PNG could not be decoded"
+                    + (e.getMessage() != null ? ": " + e.getMessage() : ""), e);
+        } catch (RuntimeException e) {
+            // a reader's runtime exception speaks of its code, not of the data
+            throw new VolumeFormatException(Kind.TRUNCATED, "the PNG could not be decoded (damaged data)", e);
         }
     }
 

@@ -47,7 +47,7 @@ import org.visionserve.service.segmentation.nifti.NiftiWriter;
 public class SegmentationService {
 
     public static final String MAX_CONCURRENT_KEY = "visionserve.segmentation.max-concurrent";
-    public static final String MAX_SLICE_PIXELS_KEY = "visionserve.limits.max-slice-pixels";
+    public static final String MAX_SLICE_PIXELS_KEY = VolumeLimits.MAX_SLICE_PIXELS_KEY;
 
     /** What goes back: the JSON, or one file on its own. */
     public enum Answer {
@@ -92,7 +92,7 @@ public class SegmentationService {
         this.repository = repository;
         this.metrics = metrics;
         VisionServeProperties.Limits l = props.limits();
-        this.limits = new VolumeLimits(l.maxVolumeBytes().toBytes(), l.maxVolumeVoxels());
+        this.limits = new VolumeLimits(l.maxVolumeBytes().toBytes(), l.maxVolumeVoxels(), l.maxSlicePixels());
         this.maxSlicePixels = l.maxSlicePixels();
         VisionServeProperties.Segmentation s = props.segmentation();
         this.batchSize = Math.max(1, s.batchSize());

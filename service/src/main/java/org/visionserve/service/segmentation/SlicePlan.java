@@ -37,8 +37,8 @@ public record SlicePlan(int sliceAxis, int rowAxis, int colAxis, int slices, int
         int colAxis = sliceAxis == 2 ? 1 : 2;
         int rows = g.dim(rowAxis);
         int cols = g.dim(colAxis);
-        int nr = netRows > 0 ? netRows : roundUp(rows);
-        int nc = netCols > 0 ? netCols : roundUp(cols);
+        int nr = netRows > 0 ? netRows : (int) roundUp(rows);
+        int nc = netCols > 0 ? netCols : (int) roundUp(cols);
         if (rows > nr || cols > nc) {
             throw new VolumeFormatException(Kind.UNSUPPORTED, "the sagittal slices (along voxel axis " + sliceAxis
                     + ") are " + rows + "x" + cols + ", larger than the model's " + nr + "x" + nc
@@ -63,7 +63,7 @@ public record SlicePlan(int sliceAxis, int rowAxis, int colAxis, int slices, int
         return axis >= 0 ? axis : g.affine().axisClosestTo(0);
     }
 
-    private static int roundUp(int n) {
+    static long roundUp(long n) {
         return (n + MULTIPLE - 1) / MULTIPLE * MULTIPLE;
     }
 

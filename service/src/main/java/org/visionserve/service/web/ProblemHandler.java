@@ -216,15 +216,25 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (e instanceof MaxUploadSizeExceededException m) {
             return handleMaxUploadSizeExceededException(m, new HttpHeaders(), HttpStatus.CONTENT_TOO_LARGE, req);
         }
+        String why = e.getMostSpecificCause().getMessage();
         return respond(problem(HttpStatus.BAD_REQUEST, "bad-multipart", "Malformed multipart request",
-                "the multipart body could not be parsed: " + e.getMostSpecificCause().getMessage()), req);
+                "the multipart body could not be parsed" + (why != null ? ": " + why : "")), req);
     }
 
     @ExceptionHandler
     ResponseEntity<Object> inferenceFailed(InferenceException e, WebRequest req) {
         log.error("inference failed", e);
+        // ONNX Runtime's message speaks of graph nodes and status codes: the log has it.
         return respond(problem(HttpStatus.INTERNAL_SERVER_ERROR, "inference-failed", "Inference failed",
-                e.getMessage()), req);
+                "inference on model '" + e.modelId() + "' failed on the server; the log has the details"), req);
+    }
+
+    /** A part the endpoint takes once, sent several times: which one counts is not for Spring to guess. */
+    @ExceptionHandler
+    ResponseEntity<Object> duplicatePart(DuplicatePartException e, WebRequest req) {
+        ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "duplicate-part", "Duplicate part", e.getMessage());
+        p.setProperty("part", e.part());
+        return respond(p, req);
     }
 
     @ExceptionHandler
@@ -285,21 +295,19 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode status,
                                                           WebRequest req) {
-        if (body instanceof ProblemDetail p && (p.getProperties() == null || !p.getProperties().containsKey("code"))) {
-            HttpStatus s = HttpStatus.resolve(status.value());
-            String code = s == null ? "error-" + status.value() : s.name().toLowerCase(Locale.ROOT).replace('_', '-');
-            p.setType(URI.create("urn:visionserve:problem:" + code));
-            p.setProperty("code", code);
+        if (body instanceof ProblemDetail p) {
+            if (p.getProperties() == null || !p.getProperties().containsKey("code")) {
+                String code = Problems.code(status.value());
+                p.setType(URI.create(Problems.TYPE_PREFIX + code));
+                p.setProperty("code", code);
+            }
+            p.setDetail(Problems.clean(p.getDetail()));
         }
         return super.createResponseEntity(body, headers, status, req);
     }
 
     private static ProblemDetail problem(HttpStatus status, String code, String title, String detail) {
-        ProblemDetail p = ProblemDetail.forStatusAndDetail(status, detail);
-        p.setType(URI.create("urn:visionserve:problem:" + code));
-        p.setTitle(title);
-        p.setProperty("code", code);
-        return p;
+        return Problems.problem(status, code, title, detail);
     }
 
     private static ProblemDetail tooLarge(String code, String title, String detail, long limit, String configKey) {

@@ -1,6 +1,7 @@
 package org.visionserve.service.action;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,7 @@ import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.visionserve.service.HostilePngs;
 
 class ClipDecoderTest {
 
@@ -177,6 +179,35 @@ class ClipDecoderTest {
         var tooMany = assertThrows(ClipDecodeException.class,
                 () -> new ClipDecoder(new ClipLimits(1 << 20, Duration.ofSeconds(1), 10, 1 << 20)).decodeImages(many));
         assertEquals(ClipDecodeException.Kind.TOO_LARGE, tooMany.kind());
+    }
+
+    @Test
+    void everyFrameIsMeasuredFromItsHeaderBeforeAnyIsDecoded() throws IOException {
+        // frame 0 would fail to decode (a header with no data); the huge frame 5 is refused first, unread
+        List<byte[]> frames = new ArrayList<>();
+        frames.add(HostilePngs.headerOnly(W, H));
+        byte[] good = png(TestClips.frame(W, H, 0, 0, 0));
+        for (int i = 1; i < 11; i++) {
+            frames.add(i == 5 ? HostilePngs.headerOnly(25_000, 25_000) : good);
+        }
+        var huge = assertThrows(ClipDecodeException.class, () -> DECODER.decodeImages(frames));
+        assertEquals(ClipDecodeException.Kind.TOO_LARGE, huge.kind(), huge.getMessage());
+        assertEquals(ClipLimits.Bound.PIXELS, huge.bound());
+        assertTrue(huge.getMessage().contains("25000x25000"), huge.getMessage());
+        // without it, the damaged frame 0 is found when decoding
+        frames.set(5, good);
+        var damaged = assertThrows(ClipDecodeException.class, () -> DECODER.decodeImages(frames));
+        assertEquals(ClipDecodeException.Kind.CORRUPT, damaged.kind(), damaged.getMessage());
+        assertTrue(damaged.getMessage().contains("frame 0"), damaged.getMessage());
+    }
+
+    @Test
+    void damagedClipsAreDescribedWithoutJavaObjectNames() throws IOException {
+        byte[] video = TestClips.encode(TestClips.Kind.MP4_H264, W, H, 25, TestClips.frames(W, H, 30, 3, 2));
+        for (byte[] broken : List.of(Arrays.copyOf(video, video.length / 2), Arrays.copyOf(video, 40))) {
+            var e = assertThrows(ClipDecodeException.class, () -> DECODER.decode(broken));
+            assertFalse(e.getMessage().matches("(?s).*(java\\.|@[0-9a-f]{4,}|Exception).*"), e.getMessage());
+        }
     }
 
     static byte[] png(byte[] rgb) throws IOException {

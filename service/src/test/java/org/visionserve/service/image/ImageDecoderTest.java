@@ -2,6 +2,7 @@ package org.visionserve.service.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,8 +26,10 @@ import javax.imageio.ImageWriter;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.visionserve.service.HostilePngs;
 import org.visionserve.service.image.ImageDecodeException.Kind;
 
 class ImageDecoderTest {
@@ -439,6 +442,50 @@ class ImageDecoderTest {
         assertEquals(LIMITS.maxPixels(), e.limit());
         assertEquals("visionserve.limits.max-image-pixels", e.configKey());
         assertTrue(e.getMessage().contains("100000x100000"), e.getMessage());
+    }
+
+    @Test
+    void aspectRatioIsCheckedFromTheHeaderInEveryShape() {
+        ImageDecoder d = new ImageDecoder(new ImageLimits(10_000_000, 40_000_000, 100));
+        // at the limit: measured, and decoded
+        assertEquals(new ImageDecoder.Size(100, 1), d.probe(HostilePngs.flatGrey(100, 1, 7), "image/png"));
+        assertEquals(new ImageDecoder.Size(3, 300), d.probe(HostilePngs.flatGrey(3, 300, 7), null));
+        assertEquals(300, d.decode(HostilePngs.flatGrey(3, 300, 7), "image/png").height());
+        // past it: refused from a header with no data behind it, which decoding would call corrupt
+        int[][] shapes = {{101, 1}, {1, 101}, {3, 301}, {40_000_000, 1}, {1, 40_000_000}, {10, 4_000_000}};
+        for (int[] wh : shapes) {
+            byte[] header = HostilePngs.headerOnly(wh[0], wh[1]);
+            assertAspectRatioRefused(() -> d.probe(header, "image/png"), wh[0] + "x" + wh[1]);
+            assertAspectRatioRefused(() -> d.decode(header, "image/png"), wh[0] + "x" + wh[1]);
+        }
+    }
+
+    private static void assertAspectRatioRefused(Executable call, String size) {
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, call);
+        assertEquals(Kind.TOO_LARGE, e.kind(), e.getMessage());
+        assertEquals(100, e.limit());
+        assertEquals("visionserve.limits.max-image-aspect-ratio", e.configKey());
+        assertTrue(e.getMessage().contains(size), e.getMessage());
+    }
+
+    @Test
+    void probeGivesTheSizeTheImageDecodesTo() {
+        byte[] rotated = TestImages.insertJpegSegment(TestImages.jpeg(quadrants(), null), 0xe1,
+                TestImages.exifApp1(6, false));
+        assertEquals(new ImageDecoder.Size(32, 64), decoder.probe(rotated, "image/jpeg"));
+        assertEquals(new ImageDecoder.Size(3, 2), decoder.probe(TestImages.gifTinyFrameOnScreen(3, 2), "image/gif"));
+        // a header alone is enough to measure; decoding it fails
+        assertEquals(new ImageDecoder.Size(640, 480), decoder.probe(HostilePngs.headerOnly(640, 480), "image/png"));
+        assertKind(Kind.CORRUPT, HostilePngs.headerOnly(640, 480), "image/png");
+    }
+
+    @Test
+    void decoderFailuresDoNotNameJavaClasses() {
+        for (byte[] broken : new byte[][] {HostilePngs.headerOnly(64, 64), Arrays.copyOf(TestImages.encode(quadrants(), "png"), 100),
+                Arrays.copyOf(TestImages.jpeg(quadrants(), null), 300)}) {
+            ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> decoder.decode(broken, null));
+            assertFalse(e.getMessage().matches("(?s).*(\\bjava\\.|Exception|@[0-9a-f]{4,}).*"), e.getMessage());
+        }
     }
 
     @Test

@@ -50,6 +50,50 @@ class ImagePreprocessorTest {
     }
 
     @Test
+    void resizeAndCropIsTheCropOfTheFullResizeInEveryShape() {
+        // crop 8 of a 9 shorter side, and crop 8 of a 6 shorter side (torchvision pads then)
+        for (Preprocessing p : new Preprocessing[] {timm(8, 0.875), timm(8, 1.25)}) {
+            for (int[] wh : new int[][] {{451, 300}, {7, 5}, {600, 1}, {1, 600}, {3, 900}, {900, 2}}) {
+                RgbImage image = noise(wh[0], wh[1]);
+                int[] size = ImagePreprocessor.resizedSize(wh[0], wh[1], p.resizeShorterSide());
+                RgbImage expected = ImagePreprocessor.centerCrop(PillowResize.resize(image, size[0], size[1]), 8);
+                assertArrayEquals(expected.pixels(), ImagePreprocessor.resizeAndCrop(image, p).pixels(),
+                        wh[0] + "x" + wh[1] + " shorter side " + p.resizeShorterSide());
+            }
+        }
+    }
+
+    @Test
+    void nothingIsSizedByTheResizedLongSide() {
+        // 40,000,000 x 1 resized to a shorter side of 9 is 360,000,000 x 9: resampling all of it (or just
+        // its taps) would need gigabytes; the crop window alone needs a few kilobytes.
+        Preprocessing p = timm(8, 0.875);
+        for (int[] wh : new int[][] {{40_000_000, 1}, {1, 40_000_000}}) {
+            byte[] px = new byte[wh[0] * wh[1] * 3];
+            java.util.Arrays.fill(px, (byte) 77);
+            RgbImage crop = ImagePreprocessor.resizeAndCrop(new RgbImage(wh[0], wh[1], px), p);
+            assertEquals(8, crop.width());
+            assertEquals(8, crop.height());
+            for (byte b : crop.pixels()) {
+                assertEquals(77, b & 0xff); // a flat image stays flat
+            }
+        }
+    }
+
+    private static Preprocessing timm(int size, double cropPct) {
+        return Preprocessing.timm(size, cropPct, new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f}, false);
+    }
+
+    private static RgbImage noise(int w, int h) {
+        byte[] px = new byte[w * h * 3];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(w * 31L + h);
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (byte) r.nextInt(256);
+        }
+        return new RgbImage(w, h, px);
+    }
+
+    @Test
     void tensorIsChwAndFillsABatchBufferInTurn() {
         Preprocessing p = Preprocessing.timm(2, 1.0, new float[] {0.5f, 0.25f, 0f}, new float[] {0.5f, 0.5f, 1f}, false);
         RgbImage a = new RgbImage(2, 2, bytes(0, 255, 51, 255, 0, 102, 0, 0, 0, 255, 255, 255));

@@ -37,7 +37,7 @@ class DefaultModelsExportTest {
                 CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of());
         var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
-                        DataSize.ofMegabytes(16), 4_000_000, 65_536),
+                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100),
                 new VisionServeProperties.Segmentation(2, 1, 100));
         ModelRepository repository = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
         repository.start();

@@ -55,7 +55,7 @@ class ModelRepositoryTest {
                 "switched_off", new ModelSettings(false, null, null, null, null, null, null, null, null, null)));
         props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
-                        DataSize.ofMegabytes(16), 4_000_000, 65_536),
+                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100),
                 new VisionServeProperties.Segmentation(2, 1, 100));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         repository = new ModelRepository(props, new ServiceMetrics(registry));

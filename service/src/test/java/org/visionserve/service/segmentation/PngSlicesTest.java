@@ -53,6 +53,21 @@ class PngSlicesTest {
     }
 
     @Test
+    void slicesOverThePixelLimitAreRefusedFromTheHeader() throws Exception {
+        VolumeLimits limits = new VolumeLimits(1 << 20, 300_000, 65_536);
+        // 256x256 is the limit exactly; 8 x 30000 passes the voxel limit but runs as 32 x 30016
+        assertThat(PngSlices.read(org.visionserve.service.HostilePngs.flatGrey(256, 256, 9), limits).geometry().dims())
+                .containsExactly(1, 256, 256);
+        for (int[] wh : new int[][] {{257, 256}, {8, 30_000}, {30_000, 8}}) {
+            // header only: decoding would fail as truncated, so the refusal comes before it
+            assertThatThrownBy(() -> PngSlices.read(org.visionserve.service.HostilePngs.headerOnly(wh[0], wh[1]), limits))
+                    .isInstanceOf(VolumeFormatException.class)
+                    .satisfies(e -> assertThat(((VolumeFormatException) e).kind()).isEqualTo(Kind.TOO_LARGE))
+                    .hasMessageContaining("visionserve.limits.max-slice-pixels");
+        }
+    }
+
+    @Test
     void refusesColourPaletteAndNonPng() throws Exception {
         assertThatThrownBy(() -> PngSlices.read(png(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB)), VolumeLimits.DEFAULT))
                 .isInstanceOf(VolumeFormatException.class).hasMessageContaining("3-channel at 8 bits")
