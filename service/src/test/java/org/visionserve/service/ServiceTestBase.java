@@ -58,7 +58,13 @@ public abstract class ServiceTestBase {
         }
     }
 
+    /** A sample of the scrape; fails if it is missing. */
     protected double counter(String name, String... labels) {
         return Metrics.value(http.get("/actuator/prometheus").body(), name, labels);
+    }
+
+    /** A counter read before the request under test: 0 if it has no sample yet (see {@link Metrics#counterOrZero}). */
+    protected double counterOrZero(String name, String... labels) {
+        return Metrics.counterOrZero(http.get("/actuator/prometheus").body(), name, labels);
     }
 }

@@ -26,7 +26,7 @@ class RecognizeApiTest extends ActionTestBase {
     @Test
     void recognizesAVideoWithBothFlowMethods() {
         byte[] video = mp4(40, 3, 2);
-        double okBefore = metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok");
+        double okBefore = counterOrZero("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok");
         long directBefore = directMemory();
 
         Http.Response fb = postVideo(TS_LSTM, "?flow=farneback&top_k=101", video);
@@ -124,7 +124,7 @@ class RecognizeApiTest extends ActionTestBase {
     /** One clip at a time, no queue: with the slot held the next clip is refused at once, then served. */
     @Test
     void fullPipelineRejects503WithRetryAfter() throws Exception {
-        double before = metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected");
+        double before = counterOrZero("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected");
         try (ActionRecognitionService.Permit held = service.admit()) {
             CompletableFuture<Http.Response> refused = CompletableFuture.supplyAsync(
                     () -> postVideo(TS_LSTM, "?flow=farneback", mp4(12, 3, 2)));

@@ -103,7 +103,7 @@ class SegmentApiTest extends ServiceTestBase {
     @Test
     void niftiExaminationGivesDiscsGeometryTimingsAndEmbeddedMaskAndPreview() throws Exception {
         SyntheticSpine spine = new SyntheticSpine(4, 64, 64);
-        double okBefore = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "ok");
+        double okBefore = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "ok");
         HttpResponse<byte[]> r = post(URL + "?include=mask,preview", null, parts(exam(spine)));
         assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
@@ -335,7 +335,7 @@ class SegmentApiTest extends ServiceTestBase {
             files.put(m, NiftiWriter.write(big.geometry, big.modality(m, truth), NiftiDatatype.INT16, true));
         }
         List<Http.Part> small = parts(exam(new SyntheticSpine(4, 64, 64)));
-        double rejectedBefore = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected");
+        double rejectedBefore = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected");
 
         CompletableFuture<HttpResponse<byte[]>> first = CompletableFuture.supplyAsync(() -> {
             try {
@@ -408,7 +408,7 @@ class SegmentApiTest extends ServiceTestBase {
     void badFilesAre400NamingThePartAndTheProblem() throws Exception {
         SyntheticSpine spine = new SyntheticSpine(4, 64, 64);
         Map<Modality, byte[]> files = exam(spine);
-        double clientErrors = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "client_error");
+        double clientErrors = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "client_error");
 
         // a header that lies: dim[2] says 80 rows, the data holds 64
         byte[] lying = NiftiWriter.write(spine.geometry, new float[spine.geometry.voxelCount()], NiftiDatatype.INT16, false);
