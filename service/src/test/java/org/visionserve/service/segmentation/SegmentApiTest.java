@@ -355,7 +355,7 @@ class SegmentApiTest extends ServiceTestBase {
         assertThat(first.isDone()).as("still running when the second was refused").isFalse();
         JsonNode p = problem(refused, 503, "segmentation-busy");
         assertThat(p.get("configKey").asString()).isEqualTo("visionserve.segmentation.max-concurrent");
-        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected"))
                 .isGreaterThan(rejectedBefore);
 
