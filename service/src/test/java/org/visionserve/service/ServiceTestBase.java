@@ -2,6 +2,8 @@ package org.visionserve.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -56,6 +58,15 @@ public abstract class ServiceTestBase {
             assertThat(System.nanoTime()).as("readiness within 2 minutes").isLessThan(deadline);
             Thread.sleep(100);
         }
+    }
+
+    /**
+     * Direct (NIO) memory in use, read in this JVM, which runs the server: right after a response, so
+     * that a buffer the request leaked cannot have been reclaimed by a collection yet.
+     */
+    protected static long directMemory() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
     }
 
     /** A sample of the scrape; fails if it is missing. */
