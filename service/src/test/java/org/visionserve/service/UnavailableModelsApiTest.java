@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -158,7 +159,7 @@ class UnavailableModelsApiTest {
     }
 
     /** Sends the request and checks that it was counted once, under {@code outcome}. */
-    private Http.Response countedAs(String model, String outcome, java.util.function.Supplier<Http.Response> request) {
+    private Http.Response countedAs(String model, String outcome, Supplier<Http.Response> request) {
         double before = Metrics.counterOrZero(scrape(), "visionserve_requests_total", "model", model, "outcome", outcome);
         Http.Response r = request.get();
         assertThat(Metrics.value(scrape(), "visionserve_requests_total", "model", model, "outcome", outcome))
