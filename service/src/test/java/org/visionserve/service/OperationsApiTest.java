@@ -45,7 +45,11 @@ class OperationsApiTest extends ServiceTestBase {
                 "status", "ready", "weights", "seeded")).isEqualTo(1);
     }
 
-    /** Successes and failures alike leave no direct (native) memory behind: input buffers are pooled. */
+    /**
+     * Successes and failures alike leave no direct (native) memory behind: input buffers are pooled.
+     * Measured around each pair of requests, at once (see {@link #directMemory()}): the check does not
+     * depend on when the garbage collector runs.
+     */
     @Test
     void manyRequestsKeepDirectMemoryFlat() {
         String url = "/v1/models/" + TestModels.ATTO + "/classify";
@@ -53,14 +57,18 @@ class OperationsApiTest extends ServiceTestBase {
         for (int i = 0; i < 5; i++) {
             http.post(url, "image/png", png);
         }
-        double before = Metrics.value(http.get("/actuator/prometheus").body(), "jvm_buffer_memory_used_bytes", "id", "direct");
-        for (int i = 0; i < 40; i++) {
+        long maxGrowth = Long.MIN_VALUE;
+        for (int i = 0; i < 20; i++) {
+            long before = directMemory();
             assertThat(http.post(url, "image/png", png).status()).isEqualTo(200);
             assertThat(http.post(url, "image/png", Images.truncated(png, 300)).status()).isEqualTo(422);
+            maxGrowth = Math.max(maxGrowth, directMemory() - before);
         }
-        double after = Metrics.value(http.get("/actuator/prometheus").body(), "jvm_buffer_memory_used_bytes", "id", "direct");
-        // 40 unpooled inputs would be 40 x 602 kB = 24 MB.
-        assertThat(after - before).as("direct memory growth in bytes").isLessThan(2_000_000);
+        System.out.println("direct memory growth per request pair, at most: " + maxGrowth + " bytes");
+        // One unpooled 3 x 224 x 224 input is 602 kB.
+        assertThat(maxGrowth).as("direct memory growth in bytes").isLessThan(300_000);
+        assertThat(Metrics.value(http.get("/actuator/prometheus").body(), "jvm_buffer_memory_used_bytes", "id", "direct"))
+                .as("the scrape has the same gauge").isPositive();
     }
 
     @Test

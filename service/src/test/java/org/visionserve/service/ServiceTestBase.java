@@ -2,6 +2,8 @@ package org.visionserve.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -59,7 +61,22 @@ public abstract class ServiceTestBase {
         }
     }
 
+    /**
+     * Direct (NIO) memory in use, read in this JVM, which runs the server: right after a response, so
+     * that a buffer the request leaked cannot have been reclaimed by a collection yet.
+     */
+    protected static long directMemory() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(b -> b.getName().equals("direct")).mapToLong(BufferPoolMXBean::getMemoryUsed).sum();
+    }
+
+    /** A sample of the scrape; fails if it is missing. */
     protected double counter(String name, String... labels) {
         return Metrics.value(http.get("/actuator/prometheus").body(), name, labels);
+    }
+
+    /** A counter read before the request under test: 0 if it has no sample yet (see {@link Metrics#counterOrZero}). */
+    protected double counterOrZero(String name, String... labels) {
+        return Metrics.counterOrZero(http.get("/actuator/prometheus").body(), name, labels);
     }
 }

@@ -119,8 +119,14 @@ abstract class ActionTestBase {
                 List.of(new Http.Part("file", "clip.mp4", "video/mp4", video)));
     }
 
+    /** A sample of the scrape; fails if it is missing. */
     double metric(String name, String... labels) {
         return Metrics.value(http.get("/actuator/prometheus").body(), name, labels);
+    }
+
+    /** A counter read before the request under test: 0 if it has no sample yet (see {@link Metrics#counterOrZero}). */
+    double counterOrZero(String name, String... labels) {
+        return Metrics.counterOrZero(http.get("/actuator/prometheus").body(), name, labels);
     }
 
     static void assertProblem(Http.Response r, int status, String code) {

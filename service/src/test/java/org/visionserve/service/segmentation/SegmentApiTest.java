@@ -103,7 +103,7 @@ class SegmentApiTest extends ServiceTestBase {
     @Test
     void niftiExaminationGivesDiscsGeometryTimingsAndEmbeddedMaskAndPreview() throws Exception {
         SyntheticSpine spine = new SyntheticSpine(4, 64, 64);
-        double okBefore = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "ok");
+        double okBefore = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "ok");
         HttpResponse<byte[]> r = post(URL + "?include=mask,preview", null, parts(exam(spine)));
         assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/json");
@@ -335,7 +335,7 @@ class SegmentApiTest extends ServiceTestBase {
             files.put(m, NiftiWriter.write(big.geometry, big.modality(m, truth), NiftiDatatype.INT16, true));
         }
         List<Http.Part> small = parts(exam(new SyntheticSpine(4, 64, 64)));
-        double rejectedBefore = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected");
+        double rejectedBefore = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected");
 
         CompletableFuture<HttpResponse<byte[]>> first = CompletableFuture.supplyAsync(() -> {
             try {
@@ -351,11 +351,12 @@ class SegmentApiTest extends ServiceTestBase {
             assertThat(System.nanoTime()).isLessThan(deadline);
             Thread.sleep(5);
         }
+        // Refused because the big one holds the only slot (max-concurrent 1). Whether it is still running
+        // once the answer is back is a race, so not checked.
         HttpResponse<byte[]> refused = post(URL, null, small);
-        assertThat(first.isDone()).as("still running when the second was refused").isFalse();
         JsonNode p = problem(refused, 503, "segmentation-busy");
         assertThat(p.get("configKey").asString()).isEqualTo("visionserve.segmentation.max-concurrent");
-        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(refused.headers().firstValue("Retry-After")).hasValue("5");
         assertThat(counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "rejected"))
                 .isGreaterThan(rejectedBefore);
 
@@ -370,20 +371,24 @@ class SegmentApiTest extends ServiceTestBase {
 
     @Test
     void manyVolumesKeepDirectMemoryFlatAndFreeTheirSlot() throws Exception {
-        List<Http.Part> parts = parts(exam(new SyntheticSpine(2, 64, 64))); // one batch of 2 slices
+        List<Http.Part> parts = parts(exam(new SyntheticSpine(2, 128, 128))); // one batch of 2 slices
         List<Http.Part> broken = new ArrayList<>(parts);
         broken.set(0, new Http.Part("fat", "fat.nii", "application/octet-stream", new byte[] {1, 2, 3}));
         for (int i = 0; i < 3; i++) {
             assertThat(post(URL, null, parts).statusCode()).isEqualTo(200);
         }
-        double before = counter("jvm_buffer_memory_used_bytes", "id", "direct");
-        for (int i = 0; i < 12; i++) {
+        long maxGrowth = Long.MIN_VALUE;
+        for (int i = 0; i < 8; i++) {
+            long before = directMemory(); // at once after each answer: see ServiceTestBase.directMemory
             assertThat(post(URL, null, parts).statusCode()).isEqualTo(200);
             assertThat(post(URL, null, broken).statusCode()).isEqualTo(400);
+            maxGrowth = Math.max(maxGrowth, directMemory() - before);
         }
-        double after = counter("jvm_buffer_memory_used_bytes", "id", "direct");
-        // unpooled, 12 batch buffers of 2 x 4 x 64 x 64 floats would be 12 x 131 kB = 1.6 MB
-        assertThat(after - before).as("direct memory growth in bytes").isLessThan(1_000_000);
+        System.out.println("direct memory growth per volume pair, at most: " + maxGrowth + " bytes");
+        // Unpooled, each volume would keep a batch buffer of 2 x 4 x 128 x 128 floats, 524 kB: slices this
+        // large keep that well above the I/O buffers the server and client threads cache on their first
+        // requests (up to 128 kB per pair, measured).
+        assertThat(maxGrowth).as("direct memory growth in bytes").isLessThan(262_000);
         assertThat(counter("visionserve_segmentation_in_flight")).isZero();
     }
 
@@ -408,7 +413,7 @@ class SegmentApiTest extends ServiceTestBase {
     void badFilesAre400NamingThePartAndTheProblem() throws Exception {
         SyntheticSpine spine = new SyntheticSpine(4, 64, 64);
         Map<Modality, byte[]> files = exam(spine);
-        double clientErrors = counter("visionserve_requests_total", "model", TestModels.IVD, "outcome", "client_error");
+        double clientErrors = counterOrZero("visionserve_requests_total", "model", TestModels.IVD, "outcome", "client_error");
 
         // a header that lies: dim[2] says 80 rows, the data holds 64
         byte[] lying = NiftiWriter.write(spine.geometry, new float[spine.geometry.voxelCount()], NiftiDatatype.INT16, false);
