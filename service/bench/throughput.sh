@@ -5,6 +5,7 @@
 #      HTTP load generator, its own process) posting a JPEG at 1, 4, 16 and 64 concurrent clients:
 #      images/s, p50/p95/p99, errors, and the batch sizes the service ran (from its histogram).
 # Usage (repository root, after ./mvnw -DskipTests package): service/bench/throughput.sh [seconds=20] [model]
+# BENCH_SERVICE_ARGS: more service options, e.g. --visionserve.models.batching.max-batch-size=16
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . .ci/lib/common.sh
@@ -25,7 +26,7 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | 
 # The service first (it exports the model into $work/models), then the raw session on the same file.
 java -Xmx2g -XX:+ExitOnOutOfMemoryError -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" \
   --visionserve.models.dir="$work/models" --visionserve.models.defaults="$MODEL" --logging.level.root=WARN \
-  > "$work/service.log" 2>&1 &
+  ${BENCH_SERVICE_ARGS:-} > "$work/service.log" 2>&1 &
 pid=$!
 wait_http "http://127.0.0.1:$PORT/actuator/health/readiness" "the service with $MODEL" 300 || { tail -30 "$work/service.log"; exit 1; }
 curl -fsS "http://127.0.0.1:$PORT/v1/models/$MODEL" -o "$work/model.json"
