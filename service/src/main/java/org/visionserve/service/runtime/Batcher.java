@@ -160,9 +160,10 @@ final class Batcher implements AutoCloseable {
         try {
             while (!closed) {
                 Pending first = carried != null ? carried : queue.take();
-                carried = null;
+                carried = first; // until it has a slot: closing then answers it with the rest of the queue
                 // While the model is busy, more requests queue up behind this one and join its batch.
                 slots.acquire();
+                carried = null;
                 if (!first.take()) {
                     waiting.decrementAndGet();
                     slots.release();

@@ -107,6 +107,43 @@ class BatcherTest {
         }
     }
 
+    @Test
+    void closingAnswersTheQueuedRequestsWithBusy() throws Exception {
+        TestModels.exportAtto(dir);
+        ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1, 64,
+                new ModelRunner.Batching(8, 100_000, List.of()), size -> { });
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
+            try {
+                runner.submit(s -> {
+                    holding.countDown();
+                    try {
+                        return release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+        List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> queued = new ArrayList<>();
+        for (int i = 0; i < 3; i++) { // the first waits for the slot in the collector, the others in the queue
+            queued.add(CompletableFuture.supplyAsync(() -> infer(runner, random(3 * 224 * 224, 7), new long[] {1, 3, 224, 224})));
+        }
+        awaitDepth(runner, 3);
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(runner::close);
+        for (var q : queued) {
+            assertThat(q).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(ModelBusyException.class);
+        }
+        release.countDown();
+        job.get(30, TimeUnit.SECONDS);
+        closing.get(30, TimeUnit.SECONDS);
+    }
+
     /**
      * (Requests are taken in arrival order, as Triton's batcher does: one of another shape ends a batch.)
      *
