@@ -112,23 +112,8 @@ class BatcherTest {
         TestModels.exportAtto(dir);
         ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1, 64,
                 new ModelRunner.Batching(8, 100_000, List.of()), size -> { });
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
-            try {
-                runner.submit(s -> {
-                    holding.countDown();
-                    try {
-                        return release.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> job = hold(runner, release);
         List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> queued = new ArrayList<>();
         for (int i = 0; i < 3; i++) { // the first waits for the slot in the collector, the others in the queue
             queued.add(CompletableFuture.supplyAsync(() -> infer(runner, random(3 * 224 * 224, 7), new long[] {1, 3, 224, 224})));
@@ -152,8 +137,18 @@ class BatcherTest {
      */
     private static <T> T holdingTheModel(ModelRunner runner, int requests, java.util.function.Supplier<T> start)
             throws Exception {
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> job = hold(runner, release);
+        T started = start.get();
+        awaitDepth(runner, requests);
+        release.countDown();
+        job.get(30, TimeUnit.SECONDS);
+        return started;
+    }
+
+    /** A job that holds the model's run slot until {@code release}; returns once it holds it. */
+    private static CompletableFuture<Void> hold(ModelRunner runner, CountDownLatch release) throws InterruptedException {
+        CountDownLatch holding = new CountDownLatch(1);
         CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
             try {
                 runner.submit(s -> {
@@ -169,11 +164,7 @@ class BatcherTest {
             }
         });
         assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-        T started = start.get();
-        awaitDepth(runner, requests);
-        release.countDown();
-        job.get(30, TimeUnit.SECONDS);
-        return started;
+        return job;
     }
 
     private static void awaitDepth(ModelRunner runner, int depth) {
