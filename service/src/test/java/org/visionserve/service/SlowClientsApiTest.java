@@ -143,6 +143,7 @@ class SlowClientsApiTest {
     @Test
     void aClientGoneMidUploadIsCountedAndNotLoggedAsAnError(CapturedOutput output) throws Exception {
         double before = metric("visionserve_client_aborts_total", "stage", "upload");
+        double clientErrors = metric("visionserve_requests_total", "model", TestModels.ATTO, "outcome", "client_error");
         try (Socket s = new Socket("localhost", port)) {
             OutputStream out = s.getOutputStream();
             out.write(rawPngHeaders(100_000));
@@ -153,6 +154,10 @@ class SlowClientsApiTest {
                 () -> metric("visionserve_client_aborts_total", "stage", "upload") >= before + 1);
         assertThat(metric("visionserve_client_aborts_total", "stage", "upload")).isEqualTo(before + 1);
         assertThat(output.getAll()).doesNotContain(" ERROR ").doesNotContain("ClientAbortException");
+        awaitAtMost("the request to be counted", Duration.ofSeconds(30), () -> metric("visionserve_requests_total",
+                "model", TestModels.ATTO, "outcome", "client_error") >= clientErrors + 1);
+        assertThat(metric("visionserve_requests_total", "model", TestModels.ATTO, "outcome", "client_error"))
+                .as("an aborted upload is no ok request").isEqualTo(clientErrors + 1);
     }
 
     private byte[] rawPngHeaders(int contentLength) {

@@ -273,6 +273,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                     != null ? "upload" : "response";
             metrics.countClientAbort(stage);
             log.debug("client went away during the {} on {}: {}", stage, req.getDescription(false), rootMessage(e));
+            if (req instanceof org.springframework.web.context.request.ServletWebRequest s && s.getResponse() != null
+                    && !s.getResponse().isCommitted()) {
+                // nobody reads it, but RequestMetricsFilter counts the request from it: a client error, not ok
+                s.getResponse().setStatus(HttpStatus.BAD_REQUEST.value());
+            }
             return null;
         }
         return unexpected(e, req);
