@@ -1,6 +1,7 @@
 package org.visionserve.service.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -74,7 +75,9 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * Request limits. Multipart limits of the servlet container are derived from these in
      * application.yaml, so Tomcat refuses the same sizes (with the same problem response).
      * {@code maxImageAspectRatio}: long side over short side of an image, checked from its header
-     * (see {@link ImageLimits}).
+     * (see {@link ImageLimits}). A request body must arrive at {@code minUploadBytesPerSecond} on average
+     * once {@code uploadGracePeriod} has passed since its first byte, and with no gap longer than
+     * {@code uploadReadTimeout}, so slow clients cannot hold the server's threads.
      */
     public record Limits(@DefaultValue("20MB") DataSize maxImageBytes,
                          @DefaultValue("40000000") long maxImagePixels,
@@ -85,7 +88,10 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                          @DefaultValue("256MB") DataSize maxVolumeBytes,
                          @DefaultValue("33554432") long maxVolumeVoxels,
                          @DefaultValue("262144") long maxSlicePixels,
-                         @DefaultValue("100") int maxImageAspectRatio) {
+                         @DefaultValue("100") int maxImageAspectRatio,
+                         @DefaultValue("16384") long minUploadBytesPerSecond,
+                         @DefaultValue("5s") Duration uploadGracePeriod,
+                         @DefaultValue("10s") Duration uploadReadTimeout) {
 
         public ImageLimits imageLimits() {
             return new ImageLimits(maxImageBytes.toBytes(), maxImagePixels, maxImageAspectRatio);

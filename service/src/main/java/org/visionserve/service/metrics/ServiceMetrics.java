@@ -24,6 +24,8 @@ import org.springframework.stereotype.Component;
  *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
  *   <li>{@code visionserve_model_info} gauge {model, task, device, weights, status}: 1 per known model</li>
  *   <li>{@code visionserve_segmentation_in_flight} gauge: volumes in the segmentation pipeline</li>
+ *   <li>{@code visionserve_client_aborts_total} counter {stage}: clients gone mid-upload or mid-response</li>
+ *   <li>{@code visionserve_upload_timeouts_total} counter: uploads cut for being too slow or stalled</li>
  * </ul>
  */
 @Component
@@ -76,6 +78,23 @@ public class ServiceMetrics {
         counters.computeIfAbsent(model + '\0' + outcome, k -> Counter.builder("visionserve.requests")
                         .description("Requests by model and outcome")
                         .tags("model", model, "outcome", id(outcome))
+                        .register(registry))
+                .increment();
+    }
+
+    /** A client that closed its connection while sending its body ({@code upload}) or reading the answer ({@code response}). */
+    public void countClientAbort(String stage) {
+        counters.computeIfAbsent("\0abort\0" + stage, k -> Counter.builder("visionserve.client.aborts")
+                        .description("Clients that closed the connection mid-request, by stage")
+                        .tags("stage", stage)
+                        .register(registry))
+                .increment();
+    }
+
+    /** An upload cut for arriving below the minimum rate or stalling past the read timeout (answered 408). */
+    public void countUploadTimeout() {
+        counters.computeIfAbsent("\0upload-timeout", k -> Counter.builder("visionserve.upload.timeouts")
+                        .description("Uploads cut for being too slow or stalled")
                         .register(registry))
                 .increment();
     }

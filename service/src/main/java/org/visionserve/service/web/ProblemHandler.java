@@ -1,7 +1,12 @@
 package org.visionserve.service.web;
 
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Locale;
+import org.apache.catalina.connector.ClientAbortException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -28,6 +33,7 @@ import org.visionserve.service.classification.WrongTaskException;
 import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.image.ImageDecodeException;
+import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.runtime.InferenceException;
 import org.visionserve.service.runtime.ModelBusyException;
 import org.visionserve.service.runtime.ModelUnavailableException;
@@ -56,8 +62,13 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     private final long maxVolumeBytes;
     private final long maxVolumeVoxels;
     private final long maxSlicePixels;
+    private final ServiceMetrics metrics;
+    private final Duration uploadReadTimeout;
 
-    public ProblemHandler(VisionServeProperties props, @Value("${server.tomcat.max-part-count:-1}") int maxParts) {
+    public ProblemHandler(VisionServeProperties props, @Value("${server.tomcat.max-part-count:-1}") int maxParts,
+                          ServiceMetrics metrics) {
+        this.metrics = metrics;
+        this.uploadReadTimeout = props.limits().uploadReadTimeout();
         this.maxRequestBytes = props.limits().maxRequestBytes().toBytes();
         this.maxBatchImages = props.limits().maxBatchImages();
         this.maxParts = maxParts;
@@ -213,6 +224,11 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     /** A multipart body the container cannot parse (size limits are handled below). */
     @ExceptionHandler
     ResponseEntity<Object> badMultipart(MultipartException e, WebRequest req) {
+        if (isUploadTimeout(e) || isClientAbort(e)) {
+            // Tomcat parses multipart bodies from its own stream: mark the failure as the upload's
+            req.setAttribute(UploadRateFilter.UPLOAD_FAILED_ATTRIBUTE, true, RequestAttributes.SCOPE_REQUEST);
+            return connectionFailure(new IOException(e.getMessage(), e), req);
+        }
         if (e instanceof MaxUploadSizeExceededException m) {
             return handleMaxUploadSizeExceededException(m, new HttpHeaders(), HttpStatus.CONTENT_TOO_LARGE, req);
         }
@@ -235,6 +251,65 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         ProblemDetail p = problem(HttpStatus.BAD_REQUEST, "duplicate-part", "Duplicate part", e.getMessage());
         p.setProperty("part", e.part());
         return respond(p, req);
+    }
+
+    /**
+     * Reading the body or writing the answer failed: a slow or stalled upload is answered 408 (when the
+     * answer can still be written); a client that went away is no server error, so it is counted and
+     * logged at DEBUG, without an answer nobody would read.
+     */
+    @ExceptionHandler
+    ResponseEntity<Object> connectionFailure(IOException e, WebRequest req) {
+        if (isUploadTimeout(e)) {
+            metrics.countUploadTimeout();
+            log.debug("upload cut on {}: {}", req.getDescription(false), rootMessage(e));
+            return respond(problem(HttpStatus.REQUEST_TIMEOUT, "request-timeout", "Request timeout",
+                    "the request body arrived too slowly: " + rootMessage(e)
+                            + "; send it at a sustained rate or with no gap longer than "
+                            + uploadReadTimeout.toSeconds() + " s (visionserve.limits.upload-read-timeout)"), req);
+        }
+        if (isClientAbort(e)) {
+            String stage = req.getAttribute(UploadRateFilter.UPLOAD_FAILED_ATTRIBUTE, RequestAttributes.SCOPE_REQUEST)
+                    != null ? "upload" : "response";
+            metrics.countClientAbort(stage);
+            log.debug("client went away during the {} on {}: {}", stage, req.getDescription(false), rootMessage(e));
+            if (req instanceof org.springframework.web.context.request.ServletWebRequest s && s.getResponse() != null
+                    && !s.getResponse().isCommitted()) {
+                // nobody reads it, but RequestMetricsFilter counts the request from it: a client error, not ok
+                s.getResponse().setStatus(HttpStatus.BAD_REQUEST.value());
+            }
+            return null;
+        }
+        return unexpected(e, req);
+    }
+
+    static boolean isUploadTimeout(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UploadRateFilter.UploadTooSlowException || t instanceof SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Tomcat's ClientAbortException (also on an early end of the body), or the socket's own words. */
+    static boolean isClientAbort(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String msg = t.getMessage();
+            if (t instanceof ClientAbortException || t instanceof EOFException
+                    || msg != null && (msg.contains("Broken pipe") || msg.contains("Connection reset"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
     @ExceptionHandler

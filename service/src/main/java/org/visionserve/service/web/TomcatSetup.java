@@ -14,6 +14,7 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.core.Ordered;
 import org.springframework.stereotype.Component;
 import org.visionserve.service.config.TempDirs;
+import org.visionserve.service.config.VisionServeProperties;
 
 /**
  * The embedded Tomcat's files and its own error answers.
@@ -26,13 +27,21 @@ import org.visionserve.service.config.TempDirs;
  * <li>What Tomcat refuses before any servlet (an encoded {@code /} in the path: 400) is answered by
  *     {@link ProblemReportValve} as problem+json, instead of its HTML page. Runs after Spring Boot's own
  *     customizer, which adds that HTML valve.</li>
+ * <li>A request body with no byte for {@code visionserve.limits.upload-read-timeout} fails its read (a
+ *     {@code SocketTimeoutException}, answered 408): Tomcat's upload timeout, which otherwise is the
+ *     header timeout ({@code server.tomcat.connection-timeout}). The minimum rate is {@link UploadRateFilter}'s.</li>
  * </ul>
  */
 @Component
 public class TomcatSetup implements WebServerFactoryCustomizer<TomcatServletWebServerFactory>, Ordered,
         DisposableBean {
 
+    private final long uploadReadTimeoutMillis;
     private Path dir;
+
+    public TomcatSetup(VisionServeProperties props) {
+        this.uploadReadTimeoutMillis = props.limits().uploadReadTimeout().toMillis();
+    }
 
     @Override
     public void customize(TomcatServletWebServerFactory factory) {
@@ -46,6 +55,10 @@ public class TomcatSetup implements WebServerFactoryCustomizer<TomcatServletWebS
                 throw new UncheckedIOException("cannot create the server's folder in java.io.tmpdir", e);
             }
         }
+        factory.addConnectorCustomizers(connector -> {
+            connector.setProperty("disableUploadTimeout", "false");
+            connector.setProperty("connectionUploadTimeout", Long.toString(uploadReadTimeoutMillis));
+        });
         factory.addContextCustomizers(context -> {
             StandardHost host = (StandardHost) context.getParent();
             Pipeline pipeline = host.getPipeline();

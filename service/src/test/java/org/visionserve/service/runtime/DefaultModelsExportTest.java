@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,8 @@ class DefaultModelsExportTest {
                 CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of());
         var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
-                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100),
+                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
+                        16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),
                 new VisionServeProperties.Segmentation(2, 1, 100));
         ModelRepository repository = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
         repository.start();

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -55,7 +56,8 @@ class ModelRepositoryTest {
                 "switched_off", new ModelSettings(false, null, null, null, null, null, null, null, null, null)));
         props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
-                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100),
+                        DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
+                        16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),
                 new VisionServeProperties.Segmentation(2, 1, 100));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         repository = new ModelRepository(props, new ServiceMetrics(registry));
