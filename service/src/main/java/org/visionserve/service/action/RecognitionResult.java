@@ -2,7 +2,7 @@ package org.visionserve.service.action;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
-import org.visionserve.service.classification.ClassificationResult.Prediction;
+import org.visionserve.service.pipeline.Prediction;
 
 /**
  * What a clip recognition produced.

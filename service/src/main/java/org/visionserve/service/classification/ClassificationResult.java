@@ -2,6 +2,7 @@ package org.visionserve.service.classification;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
+import org.visionserve.service.pipeline.Prediction;
 
 /**
  * What a classification request produced.
@@ -17,10 +18,6 @@ public record ClassificationResult(String model, String device, String weights, 
     /** The top-k predictions of one image; {@code name} is the uploaded file name, if any. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ImageResult(String name, int width, int height, List<Prediction> predictions) {
-    }
-
-    /** A class with its softmax probability. */
-    public record Prediction(int index, String label, double probability) {
     }
 
     /** Milliseconds spent in each stage; {@code total} runs from the first decode to the last postprocess. */

@@ -25,8 +25,8 @@ import org.visionserve.service.action.ActionRecognitionService;
 import org.visionserve.service.action.FlowMethod;
 import org.visionserve.service.action.RecognitionResult;
 import org.visionserve.service.classification.ClassificationService;
-import org.visionserve.service.classification.InvalidParameterException;
 import org.visionserve.service.config.ActionProperties;
+import org.visionserve.service.pipeline.InvalidParameterException;
 
 /** Action recognition on a video clip or a list of frames, with a head model (TS-LSTM, Temporal-Inception). */
 @RestController

@@ -29,12 +29,12 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
-import org.visionserve.service.classification.InvalidParameterException;
-import org.visionserve.service.segmentation.ModalityMismatchException;
+import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.segmentation.Modality;
+import org.visionserve.service.segmentation.ModalityMismatchException;
 import org.visionserve.service.segmentation.SegmentationResult;
-import org.visionserve.service.segmentation.SegmentationService;
 import org.visionserve.service.segmentation.SegmentationService.Answer;
+import org.visionserve.service.segmentation.SegmentationService;
 
 /**
  * Disc segmentation of multi-modal MRI: the four Dixon modalities in, the discs (JSON), the mask (NIfTI or

@@ -1,4 +1,4 @@
-package org.visionserve.service.classification;
+package org.visionserve.service.pipeline;
 
 /** The request's task is not the model's task (e.g. classify on a segmentation model). */
 public class WrongTaskException extends RuntimeException {

@@ -1,11 +1,11 @@
-package org.visionserve.service.classification;
+package org.visionserve.service.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.visionserve.service.classification.ClassificationResult.Prediction;
+import org.visionserve.service.pipeline.Prediction;
 
 class TopKTest {
 

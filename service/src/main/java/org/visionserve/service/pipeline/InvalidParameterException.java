@@ -1,4 +1,4 @@
-package org.visionserve.service.classification;
+package org.visionserve.service.pipeline;
 
 /** A request parameter outside its allowed range. */
 public class InvalidParameterException extends RuntimeException {

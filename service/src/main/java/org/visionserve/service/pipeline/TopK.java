@@ -1,9 +1,9 @@
-package org.visionserve.service.classification;
+package org.visionserve.service.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
-import org.visionserve.service.classification.ClassificationResult.Prediction;
+import org.visionserve.service.pipeline.Prediction;
 
 /** Softmax over one row of logits and its k most probable classes. */
 public final class TopK {
