@@ -2,13 +2,16 @@ package org.visionserve.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.visionserve.service.runtime.ModelRunner;
+import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.RequestScope;
 import tools.jackson.databind.JsonNode;
 
 /** Every error path: problem+json with the right status and code, and counted in the metrics. */
@@ -153,41 +156,28 @@ class ErrorsApiTest extends ServiceTestBase {
         assertThat(r.json().get("detail").asString()).contains("action-features");
     }
 
-    /** One worker, no queue: with the worker held, the next request is refused at once, not queued. */
+    /**
+     * No queue: with every admission place of the model taken, the next request is refused at once
+     * (503, Retry-After), not queued; once a place is free the model serves again.
+     */
     @Test
     void fullQueueRejected503WithRetryAfter() throws Exception {
-        ModelRunner runner = repository.ready(TestModels.BUSY).runner();
-        CountDownLatch running = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Object> blocker = CompletableFuture.supplyAsync(() -> {
-            try {
-                return runner.submit(session -> {
-                    running.countDown();
-                    try {
-                        release.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return null;
-                });
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
+        List<Admission.Ticket> held = new ArrayList<>();
+        try (RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(1))) {
+            for (int i = 0; i < admission.limits(TestModels.BUSY).concurrency(); i++) {
+                held.add(admission.admit(TestModels.BUSY, 0, scope));
             }
-        });
-        try {
-            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
             double before = counterOrZero("visionserve_requests_total", "model", TestModels.BUSY, "outcome", "rejected");
             Http.Response r = http.post("/v1/models/" + TestModels.BUSY + "/classify", "image/png",
                     Images.gradientPng(64, 64));
-            assertProblem(r, 503, "model-busy");
-            assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("1");
+            assertProblem(r, 503, "overloaded");
+            assertThat(Long.parseLong(r.raw().headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 300L);
+            assertThat(r.json().get("queueCapacity").asInt()).isZero();
             assertThat(counter("visionserve_requests_total", "model", TestModels.BUSY, "outcome", "rejected"))
                     .isEqualTo(before + 1);
         } finally {
-            release.countDown();
-            blocker.get(30, TimeUnit.SECONDS);
+            held.forEach(Admission.Ticket::close);
         }
-        // Once the worker is free again the model serves.
         assertThat(http.post("/v1/models/" + TestModels.BUSY + "/classify", "image/png", Images.gradientPng(64, 64))
                 .status()).isEqualTo(200);
     }

@@ -11,6 +11,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelRepository;
 
 /**
@@ -42,6 +43,9 @@ public abstract class ServiceTestBase {
 
     @Autowired
     protected ModelRepository repository;
+
+    @Autowired
+    protected Admission admission;
 
     protected Http http;
 

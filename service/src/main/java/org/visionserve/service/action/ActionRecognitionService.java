@@ -1,8 +1,5 @@
 package org.visionserve.service.action;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Locale;
@@ -30,7 +27,9 @@ import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.Prediction;
 import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
+import org.visionserve.service.runtime.DirectBuffers;
 import org.visionserve.service.runtime.ModelRepository;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.ServedModel;
 import org.visionserve.service.runtime.UnknownModelException;
@@ -96,15 +95,15 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
-    public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK)
+    public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK, RequestScope scope)
             throws InterruptedException {
-        return recognize(headId, flow, topK, p -> p.decoder().decode(video));
+        return recognize(headId, flow, topK, scope, p -> p.decoder().decode(video));
     }
 
     /** Recognises the action in frame images given in time order. */
-    public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK)
-            throws InterruptedException {
-        return recognize(headId, flow, topK, p -> p.decoder().decodeImages(frames));
+    public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK,
+                                             RequestScope scope) throws InterruptedException {
+        return recognize(headId, flow, topK, scope, p -> p.decoder().decodeImages(frames));
     }
 
     /** Clips holding a slot or waiting for one. */
@@ -154,7 +153,7 @@ public class ActionRecognitionService implements DisposableBean {
         DecodedClip run(ClipPipeline pipeline);
     }
 
-    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, Decode decode)
+    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, RequestScope scope, Decode decode)
             throws InterruptedException {
         // Every model check before any work: a wrong id costs nothing.
         ServedModel head = repository.ready(headId);
@@ -172,18 +171,19 @@ public class ActionRecognitionService implements DisposableBean {
             DecodedClip clip = decode.run(pipeline);
             long decoded = System.nanoTime();
             int frames = clip.frameCount();
-            try (NativeFloats rgbInput = new NativeFloats(PreparedClip.RGB_FLOATS);
-                 NativeFloats flowInput = new NativeFloats(PreparedClip.FLOW_FLOATS);
-                 NativeFloats headInput = new NativeFloats(POINTS * 2 * Fusion.FEATURES)) {
+            DirectBuffers buffers = DirectBuffers.shared();
+            try (DirectBuffers.Lease rgbInput = buffers.take(PreparedClip.RGB_FLOATS);
+                 DirectBuffers.Lease flowInput = buffers.take(PreparedClip.FLOW_FLOATS);
+                 DirectBuffers.Lease headInput = buffers.take(POINTS * 2 * Fusion.FEATURES)) {
                 long allocated = System.nanoTime();
                 PreparedClip prepared = pipeline.prepare(clip, flow, norm, decoded - admitted, rgbInput.floats(),
                         flowInput.floats());
                 clip = null; // the decoded frames can go while the networks run
 
-                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3);
-                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK);
+                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope);
+                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope);
                 FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
-                ModelRunner.Timed<float[]> headRun = runHead(head, features);
+                ModelRunner.Timed<float[]> headRun = runHead(head, features, scope);
 
                 List<String> labels = labels(head.metadata());
                 float[] logits = headRun.value();
@@ -259,10 +259,9 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input}. */
-    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels)
+    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, RequestScope scope)
             throws InterruptedException {
         String inputName = model.metadata().inputs().get(0).name();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
         float[] features = null;
         float[] logits = null;
         long queue = 0;
@@ -272,43 +271,29 @@ public class ActionRecognitionService implements DisposableBean {
             int n = Math.min(batch, POINTS - start);
             FloatBuffer slice = input.slice(start * frameFloats, n * frameFloats);
             long[] shape = {n, channels, ClipTensors.CROP, ClipTensors.CROP};
-            ModelRunner.Timed<float[][]> t = model.runner().submit(session -> {
-                try (OnnxTensor x = OnnxTensor.createTensor(env, slice, shape);
-                     OrtSession.Result r = session.run(Map.of(inputName, x), Set.of("features", "logits"))) {
-                    return new float[][] {values(r, "features"), values(r, "logits")};
-                }
-            });
+            ModelRunner.Timed<Map<String, ModelRunner.Output>> t = model.runner().run(
+                    Map.of(inputName, new ModelRunner.Input(slice, shape)), Set.of("features", "logits"), scope);
+            float[] f = t.value().get("features").values();
+            float[] l = t.value().get("logits").values();
             if (features == null) {
-                features = new float[POINTS * (t.value()[0].length / n)];
-                logits = new float[POINTS * (t.value()[1].length / n)];
+                features = new float[POINTS * (f.length / n)];
+                logits = new float[POINTS * (l.length / n)];
             }
-            System.arraycopy(t.value()[0], 0, features, start * (features.length / POINTS), t.value()[0].length);
-            System.arraycopy(t.value()[1], 0, logits, start * (logits.length / POINTS), t.value()[1].length);
+            System.arraycopy(f, 0, features, start * (features.length / POINTS), f.length);
+            System.arraycopy(l, 0, logits, start * (logits.length / POINTS), l.length);
             queue += t.queueNanos();
             run += t.runNanos();
         }
         return new StreamRun(features, logits, queue, run);
     }
 
-    private static ModelRunner.Timed<float[]> runHead(ServedModel head, FloatBuffer features)
+    private static ModelRunner.Timed<float[]> runHead(ServedModel head, FloatBuffer features, RequestScope scope)
             throws InterruptedException {
         String inputName = head.metadata().inputs().get(0).name();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
         long[] shape = {1, POINTS, 2 * Fusion.FEATURES};
-        return head.runner().submit(session -> {
-            try (OnnxTensor x = OnnxTensor.createTensor(env, features, shape);
-                 OrtSession.Result r = session.run(Map.of(inputName, x), Set.of("logits"))) {
-                return values(r, "logits");
-            }
-        });
-    }
-
-    private static float[] values(OrtSession.Result r, String name) {
-        OnnxTensor t = (OnnxTensor) r.get(name).orElseThrow(() -> new IllegalStateException("no output " + name));
-        FloatBuffer b = t.getFloatBuffer();
-        float[] v = new float[b.remaining()];
-        b.get(v);
-        return v;
+        ModelRunner.Timed<Map<String, ModelRunner.Output>> t = head.runner().run(
+                Map.of(inputName, new ModelRunner.Input(features, shape)), Set.of("logits"), scope);
+        return new ModelRunner.Timed<>(t.value().get("logits").values(), t.queueNanos(), t.runNanos());
     }
 
     /** Top-k of a score vector whose softmax gives the probabilities. */

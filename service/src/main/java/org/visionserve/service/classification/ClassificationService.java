@@ -21,7 +21,10 @@ import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.Prediction;
 import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
+import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.DirectBuffers;
 import org.visionserve.service.runtime.ModelRepository;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.ServedModel;
 
@@ -38,11 +41,13 @@ public class ClassificationService {
     private final ServiceMetrics metrics;
     private final ImageDecoder decoder;
     private final VisionServeProperties.Limits limits;
-    private final TensorBuffers buffers = new TensorBuffers();
+    private final Admission admission;
 
-    public ClassificationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props) {
+    public ClassificationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props,
+                                 Admission admission) {
         this.repository = repository;
         this.metrics = metrics;
+        this.admission = admission;
         this.limits = props.limits();
         this.decoder = new ImageDecoder(limits.imageLimits());
     }
@@ -59,8 +64,19 @@ public class ClassificationService {
         return requested;
     }
 
-    /** Classifies the images as one batch. */
-    public ClassificationResult classify(String modelId, List<ImageInput> images, int topK) throws InterruptedException {
+    /**
+     * Working memory of decoding one image, per pixel: the decoder's raster (up to 8 bytes for 16-bit
+     * RGBA PNGs), its RGB copy (3) and the resize's intermediate rows (1, as a bound).
+     */
+    static final int DECODE_BYTES_PER_PIXEL = 12;
+
+    /**
+     * Classifies the images as one batch: measured from their headers, admitted by their cost (the
+     * largest image's decoding, as they are decoded one at a time, plus the batch tensor), then
+     * decoded, preprocessed and run, stopping when the request's scope ends.
+     */
+    public ClassificationResult classify(String modelId, List<ImageInput> images, int topK, RequestScope scope)
+            throws InterruptedException {
         ServedModel model = repository.ready(modelId);
         ModelMetadata meta = model.metadata();
         if (meta.task() != Task.CLASSIFICATION) {
@@ -78,10 +94,12 @@ public class ClassificationService {
 
         // Every image is measured from its header against the limits before any is decoded: a refused
         // image costs no decoding, not even of the images before it.
+        long largest = 0;
         for (int i = 0; i < images.size(); i++) {
             ImageInput in = images.get(i);
             try {
-                decoder.probe(in.bytes(), in.contentType());
+                ImageDecoder.Size s = decoder.probe(in.bytes(), in.contentType());
+                largest = Math.max(largest, (long) s.width() * s.height());
             } catch (ImageDecodeException e) {
                 throw new ImageRejectedException(i, in.name(), e);
             }
@@ -90,13 +108,19 @@ public class ClassificationService {
         // one full-size image is held per request (a batch of large images would otherwise pile up).
         int size = prep.inputSize();
         long[] shape = {images.size(), 3, size, size};
+        int tensorFloats = images.size() * 3 * size * size;
+        long cost = largest * DECODE_BYTES_PER_PIXEL + (long) tensorFloats * Float.BYTES;
         int[][] dims = new int[images.size()][];
         long decodeNanos = 0;
         long preprocessNanos = 0;
         ModelRunner.Timed<ModelRunner.Output> run;
-        FloatBuffer batch = buffers.take(images.size(), 3 * size * size);
-        try {
+        long admissionNanos;
+        try (Admission.Ticket ticket = admission.admit(modelId, cost, scope);
+             DirectBuffers.Lease tensor = DirectBuffers.shared().take(tensorFloats)) {
+            admissionNanos = ticket.queueNanos();
+            FloatBuffer batch = tensor.floats();
             for (int i = 0; i < images.size(); i++) {
+                scope.check();
                 ImageInput in = images.get(i);
                 long d0 = System.nanoTime();
                 RgbImage image;
@@ -112,9 +136,7 @@ public class ClassificationService {
                 preprocessNanos += System.nanoTime() - d1;
             }
             batch.rewind();
-            run = model.runner().infer(batch, shape);
-        } finally {
-            buffers.give(batch, images.size()); // the tensor over it is closed by now
+            run = model.runner().infer(batch, shape, scope); // the tensor over the buffer is closed on return
         }
         long t3 = System.nanoTime();
 
@@ -129,7 +151,7 @@ public class ClassificationService {
         }
         long t4 = System.nanoTime();
 
-        long queue = run.queueNanos();
+        long queue = admissionNanos + run.queueNanos();
         long inference = run.runNanos();
         metrics.recordStage(modelId, device, Stage.DECODE, decodeNanos);
         metrics.recordStage(modelId, device, Stage.PREPROCESS, preprocessNanos);

@@ -15,7 +15,8 @@ import org.visionserve.service.image.ImageLimits;
  */
 @ConfigurationProperties("visionserve")
 public record VisionServeProperties(@DefaultValue Models models, @DefaultValue Runtime runtime,
-                                    @DefaultValue Limits limits, @DefaultValue Segmentation segmentation) {
+                                    @DefaultValue Limits limits, @DefaultValue Segmentation segmentation,
+                                    @DefaultValue AdmissionSettings admission, @DefaultValue Deadlines deadlines) {
 
     /** Where the CUDA provider may be used. */
     public enum Device { CPU, CUDA }
@@ -109,6 +110,28 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      */
     public record Segmentation(@DefaultValue("2") int batchSize, @DefaultValue("1") int maxConcurrent,
                                @DefaultValue("100") double minDiscVolumeMm3) {
+    }
+
+    /**
+     * {@code visionserve.admission.*}: the working memory all admitted requests may reserve together,
+     * each estimated from its inputs' headers before decoding; 0 means 60% of the JVM's max heap
+     * (which the image derives from the container's memory limit).
+     */
+    public record AdmissionSettings(@DefaultValue("0B") DataSize memoryBudget) {
+
+        public long budgetBytes() {
+            long b = memoryBudget.toBytes();
+            return b > 0 ? b : org.visionserve.service.runtime.Admission.defaultBudget();
+        }
+    }
+
+    /**
+     * {@code visionserve.deadlines.*}: how long a request of each task may take at most, from its
+     * arrival to its answer (504 beyond). A client may ask for less with a {@code Request-Timeout}
+     * header (seconds) or a {@code timeout} query parameter, never for more.
+     */
+    public record Deadlines(@DefaultValue("30s") Duration classify, @DefaultValue("120s") Duration recognize,
+                            @DefaultValue("300s") Duration segment) {
     }
 
     /** The effective settings of one model. */

@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
  * The service's own meters (names as Prometheus shows them):
  * <ul>
  *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage</li>
- *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome</li>
+ *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome (ok, client_error,
+ *       server_error, rejected: refused for capacity, timeout: past its deadline)</li>
  *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
  *   <li>{@code visionserve_batch_size} histogram {model}: items per batched model run</li>
  *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
@@ -35,7 +36,7 @@ public class ServiceMetrics {
     public enum Stage { DECODE, PREPROCESS, QUEUE, INFERENCE, POSTPROCESS, TOTAL }
 
     /** How a request ended. */
-    public enum Outcome { OK, CLIENT_ERROR, SERVER_ERROR, REJECTED }
+    public enum Outcome { OK, CLIENT_ERROR, SERVER_ERROR, REJECTED, TIMEOUT }
 
     /** The model tag for requests naming no known model, so unknown ids cannot blow up the label set. */
     public static final String UNKNOWN_MODEL = "unknown";

@@ -13,10 +13,10 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingDeque;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,15 +48,17 @@ final class Batcher implements AutoCloseable {
 
         final FloatBuffer input;
         final long[] shape;
+        final RequestScope scope;
         final long arrived = System.nanoTime();
         private final AtomicInteger state = new AtomicInteger(WAITING);
         private Timed<Output> result;
         private RuntimeException failure;
         private boolean done;
 
-        Pending(FloatBuffer input, long[] shape) {
+        Pending(FloatBuffer input, long[] shape, RequestScope scope) {
             this.input = input;
             this.shape = shape;
+            this.scope = scope;
         }
 
         int items() {
@@ -67,27 +69,33 @@ final class Batcher implements AutoCloseable {
             return Arrays.equals(shape, 1, shape.length, o.shape, 1, o.shape.length);
         }
 
-        /** Waits for the answer. Interrupted before a batch took it, the request leaves the queue. */
+        /**
+         * Waits for the answer. Once the request's scope ends before a batch took it, the request
+         * leaves the queue; after that, its run reads the request's buffer, so the wait goes on until the
+         * run ended (a batch whose requests have all ended is terminated).
+         */
         Timed<Output> await() throws InterruptedException {
-            synchronized (this) {
-                try {
+            try {
+                scope.await(nanos -> {
+                    synchronized (this) {
+                        if (!done) {
+                            TimeUnit.NANOSECONDS.timedWait(this, nanos);
+                        }
+                        return done;
+                    }
+                });
+            } catch (RequestCancelledException e) {
+                if (state.compareAndSet(WAITING, CANCELLED)) {
+                    throw e;
+                }
+                synchronized (this) {
                     while (!done) {
                         wait();
                     }
-                } catch (InterruptedException e) {
-                    if (state.compareAndSet(WAITING, CANCELLED)) {
-                        throw e;
-                    }
-                    // A run reads this request's buffer: wait for it to end before the caller frees it.
-                    while (!done) {
-                        try {
-                            wait();
-                        } catch (InterruptedException again) {
-                            // keep waiting; the interrupt is restored below
-                        }
-                    }
-                    Thread.currentThread().interrupt();
                 }
+                throw e;
+            }
+            synchronized (this) {
                 if (failure != null) {
                     throw failure;
                 }
@@ -117,8 +125,6 @@ final class Batcher implements AutoCloseable {
     private final LinkedBlockingDeque<Pending> queue = new LinkedBlockingDeque<>();
     private final ExecutorService workers;
     private final Thread collector;
-    /** Direct batch buffers by capacity, reused: direct memory is only freed when the GC gets to it. */
-    private final Map<Integer, Deque<FloatBuffer>> buffers = new ConcurrentHashMap<>();
     /** Requests queued or gathered but not yet running. */
     private final AtomicInteger waiting = new AtomicInteger();
     /** Requests in the last batch formed (collector thread only). */
@@ -140,13 +146,13 @@ final class Batcher implements AutoCloseable {
     }
 
     /** Queues a request of at most max-batch-size items; the answer comes through {@link Pending#await()}. */
-    Pending submit(FloatBuffer input, long[] shape) {
-        Pending p = new Pending(input, shape);
+    Pending submit(FloatBuffer input, long[] shape, RequestScope scope) {
+        Pending p = new Pending(input, shape, scope);
         waiting.incrementAndGet();
         queue.add(p);
         if (closed && queue.remove(p)) {
             waiting.decrementAndGet();
-            p.complete(null, new ModelBusyException(modelId, 0, 0));
+            p.complete(null, OverloadedException.closing(modelId));
         }
         return p;
     }
@@ -215,7 +221,7 @@ final class Batcher implements AutoCloseable {
             }
             for (Pending p; (p = queue.poll()) != null; ) {
                 if (p.take()) {
-                    p.complete(null, new ModelBusyException(modelId, 0, 0));
+                    p.complete(null, OverloadedException.closing(modelId));
                 }
             }
         }
@@ -227,62 +233,57 @@ final class Batcher implements AutoCloseable {
         int items = batch.stream().mapToInt(Pending::items).sum();
         long[] shape = batch.get(0).shape.clone();
         shape[0] = items;
-        FloatBuffer input = batch.size() == 1 ? batch.get(0).input : gather(batch, shape);
-        try (OnnxTensor tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), input, shape);
-             OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
-            OnnxTensor out = (OnnxTensor) result.get(0);
-            long runNanos = System.nanoTime() - started;
-            FloatBuffer values = out.getFloatBuffer();
-            long[] outShape = out.getInfo().getShape();
-            int perItem = values.remaining() / items;
-            batchSizes.accept(items);
-            for (Pending p : batch) {
-                float[] mine = new float[p.items() * perItem];
-                values.get(mine);
-                long[] s = outShape.clone();
-                s[0] = p.items();
-                p.complete(new Timed<>(new Output(mine, s), started - p.arrived, runNanos), null);
+        DirectBuffers.Lease gathered = batch.size() == 1 ? null : gather(batch, shape);
+        FloatBuffer input = gathered == null ? batch.get(0).input : gathered.floats();
+        List<RequestScope.Registration> stops = new ArrayList<>();
+        try (OrtSession.RunOptions options = new OrtSession.RunOptions()) {
+            // A run nobody waits for any more is stopped; one that still has a live request goes on.
+            Runnable stopIfAllGone = () -> {
+                if (batch.stream().allMatch(p -> p.scope.stopped() != null)) {
+                    ModelRunner.terminate(options);
+                }
+            };
+            batch.forEach(p -> stops.add(p.scope.onCancel(stopIfAllGone)));
+            try (OnnxTensor tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), input, shape);
+                 OrtSession.Result result = session.run(Map.of(inputName, tensor), options)) {
+                OnnxTensor out = (OnnxTensor) result.get(0);
+                long runNanos = System.nanoTime() - started;
+                FloatBuffer values = out.getFloatBuffer();
+                long[] outShape = out.getInfo().getShape();
+                int perItem = values.remaining() / items;
+                batchSizes.accept(items);
+                for (Pending p : batch) {
+                    float[] mine = new float[p.items() * perItem];
+                    values.get(mine);
+                    long[] s = outShape.clone();
+                    s[0] = p.items();
+                    p.complete(new Timed<>(new Output(mine, s), started - p.arrived, runNanos), null);
+                }
             }
         } catch (OrtException | RuntimeException e) {
             InferenceException failure = new InferenceException(modelId, e);
             batch.forEach(p -> p.complete(null, failure));
         } finally {
-            if (batch.size() > 1) {
-                release(input);
+            stops.forEach(RequestScope.Registration::close);
+            if (gathered != null) {
+                gathered.close();
             }
         }
     }
 
-    private FloatBuffer gather(List<Pending> batch, long[] shape) {
+    /** The batch's inputs one after the other, in a buffer of the shared pool. */
+    private static DirectBuffers.Lease gather(List<Pending> batch, long[] shape) {
         long n = 1;
         for (long d : shape) {
             n *= d;
         }
-        int floats = Math.toIntExact(n);
-        Deque<FloatBuffer> free = buffers.get(floats);
-        FloatBuffer b = null;
-        if (free != null) {
-            synchronized (free) {
-                b = free.pollFirst();
-            }
-        }
-        if (b == null) {
-            b = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        }
-        b.clear();
+        DirectBuffers.Lease lease = DirectBuffers.shared().take(Math.toIntExact(n));
+        FloatBuffer b = lease.floats();
         for (Pending p : batch) {
             b.put(p.input.duplicate().rewind());
         }
-        return b.flip();
-    }
-
-    private void release(FloatBuffer b) {
-        Deque<FloatBuffer> free = buffers.computeIfAbsent(b.capacity(), k -> new ArrayDeque<>());
-        synchronized (free) {
-            if (free.size() < 2) {
-                free.addFirst(b);
-            }
-        }
+        b.flip();
+        return lease;
     }
 
     /** Answers what is queued with "busy", lets the runs in progress end (up to 30 s). */

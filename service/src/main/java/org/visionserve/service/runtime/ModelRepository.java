@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -25,8 +26,8 @@ import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.ModelRegistry;
 import org.visionserve.export.models.Task;
 import org.visionserve.export.weights.SeededWeights;
-import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.config.VisionServeProperties.EffectiveSettings;
+import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
 
 /**
@@ -40,17 +41,30 @@ import org.visionserve.service.metrics.ServiceMetrics;
 public class ModelRepository implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ModelRepository.class);
+    /** A warm-up run slower than this means the model is unusable on this host. */
+    private static final Duration WARM_UP_TIMEOUT = Duration.ofMinutes(10);
 
     private final VisionServeProperties props;
     private final ServiceMetrics metrics;
+    private final Admission admission;
     private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>();
     private volatile boolean scanned;
     private volatile boolean running;
     private Thread loader;
 
-    public ModelRepository(VisionServeProperties props, ServiceMetrics metrics) {
+    public ModelRepository(VisionServeProperties props, ServiceMetrics metrics, Admission admission) {
         this.props = props;
         this.metrics = metrics;
+        this.admission = admission;
+    }
+
+    /**
+     * The model's admission pool: a full batch per run slot in progress, plus one request per core
+     * decoding the next batch meanwhile, and {@code queue-capacity} waiting.
+     */
+    static Admission.Limits admissionLimits(String id, EffectiveSettings s) {
+        return new Admission.Limits(s.concurrency() * s.maxBatchSize() + Runtime.getRuntime().availableProcessors(),
+                s.queueCapacity(), "visionserve.models.settings." + id + ".concurrency / .queue-capacity");
     }
 
     /** Every model found, ready or not, by id. */
@@ -169,8 +183,9 @@ public class ModelRepository implements SmartLifecycle {
             SessionFactory.Bound bound = SessionFactory.open(m.id(), onnx, s);
             ModelRunner.Batching batching = new ModelRunner.Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(),
                     s.preferredBatchSizes());
-            ModelRunner runner = new ModelRunner(m.id(), bound.session(), s.concurrency(), s.queueCapacity(), batching,
+            ModelRunner runner = new ModelRunner(m.id(), bound.session(), s.concurrency(), batching,
                     items -> metrics.recordBatchSize(m.id(), items));
+            admission.define(m.id(), admissionLimits(m.id(), s));
             try {
                 warmUp(runner, meta);
             } catch (Exception e) {
@@ -239,7 +254,9 @@ public class ModelRepository implements SmartLifecycle {
             }
             FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(n * Float.BYTES))
                     .order(ByteOrder.nativeOrder()).asFloatBuffer();
-            runner.infer(input, shape);
+            try (RequestScope scope = RequestScope.withTimeout(WARM_UP_TIMEOUT)) {
+                runner.infer(input, shape, scope);
+            }
         }
     }
 

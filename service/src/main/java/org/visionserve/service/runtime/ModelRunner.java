@@ -5,35 +5,42 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
- * The single way into a model's session: at most {@code concurrency} runs at a time, at most
- * {@code queueCapacity} more waiting (first come, first served); a request beyond that is refused at
- * once ({@link ModelBusyException}) instead of piling up. The session is created once and shared
- * (ONNX Runtime sessions are safe for concurrent runs). A run executes on the caller's thread once it
- * holds a slot: no hand-off to a worker thread and back, which on a busy host costs scheduler
- * wake-ups per request. With batching on, {@link #infer} goes through the model's {@link Batcher}
- * instead: concurrent requests share runs, and a request larger than a batch runs alone.
+ * The single way into a model's session, and the only place (with {@link Batcher}) where ONNX Runtime
+ * types are used: pipelines hand in named float inputs and get named outputs back. At most
+ * {@code concurrency} runs at a time; how many requests get this far is {@link Admission}'s business,
+ * so waiting here is short. A run executes on the caller's thread once it holds a slot: no hand-off
+ * to a worker thread and back, which on a busy host costs scheduler wake-ups per request. With
+ * batching on, {@link #infer} goes through the model's {@link Batcher} instead: concurrent requests
+ * share runs, and a request larger than a batch runs alone. A request's {@link RequestScope} ends its
+ * wait for a slot, and terminates its run in progress, when its deadline passes or its client goes.
  */
 public final class ModelRunner implements AutoCloseable {
 
-    /** Work done with the model's session while holding one of its slots. */
+    /** Work done with the model's session while holding one of its slots (runtime-internal). */
     @FunctionalInterface
-    public interface Job<T> {
-        T run(OrtSession session) throws OrtException;
+    interface Job<T> {
+        T run(OrtSession session, OrtSession.RunOptions options) throws OrtException;
     }
 
     /** A job's value with the time it waited for a slot and the time it ran. */
     public record Timed<T>(T value, long queueNanos, long runNanos) {
     }
 
-    /** The first output of an inference, flattened, with its shape. */
+    /** An input tensor: floats (best a direct buffer in native order, which ONNX Runtime reads in place) and a shape. */
+    public record Input(FloatBuffer data, long[] shape) {
+    }
+
+    /** An output, flattened, with its shape. */
     public record Output(float[] values, long[] shape) {
     }
 
@@ -62,9 +69,6 @@ public final class ModelRunner implements AutoCloseable {
     private final OrtSession session;
     private final String inputName;
     private final int concurrency;
-    private final int queueCapacity;
-    /** Running plus waiting: a request that finds none left is refused. */
-    private final Semaphore admission;
     /** Running; fair, so waiting requests are served in arrival order. */
     private final Semaphore slots;
     private final AtomicInteger waiting = new AtomicInteger();
@@ -73,23 +77,19 @@ public final class ModelRunner implements AutoCloseable {
     private final Batcher batcher;
     private volatile boolean closed;
 
-    public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity) {
-        this(modelId, session, concurrency, queueCapacity, Batching.OFF, size -> { });
+    public ModelRunner(String modelId, OrtSession session, int concurrency) {
+        this(modelId, session, concurrency, Batching.OFF, size -> { });
     }
 
     /**
      * @param batchSizes told the size (items) of every batched run, for the batch-size histogram
      */
-    public ModelRunner(String modelId, OrtSession session, int concurrency, int queueCapacity, Batching batching,
-                       IntConsumer batchSizes) {
+    public ModelRunner(String modelId, OrtSession session, int concurrency, Batching batching, IntConsumer batchSizes) {
         this.modelId = modelId;
         this.session = session;
         this.inputName = session.getInputNames().iterator().next();
         this.concurrency = concurrency;
-        this.queueCapacity = queueCapacity;
         this.batching = batching;
-        // Requests in runs count as many as a full batch per run slot.
-        this.admission = new Semaphore(concurrency * batching.maxBatchSize() + queueCapacity);
         this.slots = new Semaphore(concurrency, true);
         this.batcher = batching.enabled()
                 ? new Batcher(modelId, session, inputName, slots, concurrency, batching, batchSizes)
@@ -97,68 +97,108 @@ public final class ModelRunner implements AutoCloseable {
     }
 
     /**
-     * Runs {@code job} once a slot is free, on the calling thread.
+     * Runs {@code job} once a slot is free, on the calling thread; the run is terminated if the
+     * request's scope ends while it is in progress.
      *
-     * @throws ModelBusyException if every slot is taken and the queue is full, or the runner is closed
-     * @throws InferenceException if the job failed
+     * @throws OverloadedException       if the runner is closing
+     * @throws RequestCancelledException if the scope ended first
+     * @throws InferenceException        if the job failed
      */
-    public <T> Timed<T> submit(Job<T> job) throws InterruptedException {
-        if (closed || !admission.tryAcquire()) {
-            throw new ModelBusyException(modelId, concurrency, queueCapacity);
+    <T> Timed<T> submit(Job<T> job, RequestScope scope) throws InterruptedException {
+        if (closed) {
+            throw OverloadedException.closing(modelId);
         }
+        long submitted = System.nanoTime();
+        waiting.incrementAndGet();
         try {
-            long submitted = System.nanoTime();
-            waiting.incrementAndGet();
-            try {
-                slots.acquire();
-            } finally {
-                waiting.decrementAndGet();
-            }
-            try {
-                long started = System.nanoTime();
-                T value;
-                try {
-                    value = job.run(session);
-                } catch (OrtException | RuntimeException e) {
-                    throw new InferenceException(modelId, e);
-                }
-                return new Timed<>(value, started - submitted, System.nanoTime() - started);
-            } finally {
-                slots.release();
-            }
+            scope.await(nanos -> slots.tryAcquire(nanos, TimeUnit.NANOSECONDS));
         } finally {
-            admission.release();
+            waiting.decrementAndGet();
+        }
+        try (OrtSession.RunOptions options = new OrtSession.RunOptions();
+             RequestScope.Registration stop = scope.onCancel(() -> terminate(options))) {
+            long started = System.nanoTime();
+            T value;
+            try {
+                value = job.run(session, options);
+            } catch (OrtException | RuntimeException e) {
+                scope.check(); // a terminated run is the scope's end, not the model's failure
+                throw new InferenceException(modelId, e);
+            }
+            return new Timed<>(value, started - submitted, System.nanoTime() - started);
+        } catch (OrtException e) {
+            throw new InferenceException(modelId, e);
+        } finally {
+            slots.release();
         }
     }
 
     /**
-     * Runs the model on one input tensor. {@code input} should be a direct buffer in native order:
-     * ONNX Runtime then reads it in place instead of copying it. With batching on, the request may
-     * share a run with concurrent ones; {@code input} must stay untouched until this returns.
+     * Runs the model on named inputs and returns the named outputs (all of them when {@code outputs}
+     * is empty), alone in its run. The inputs must stay untouched until this returns.
      */
-    public Timed<Output> infer(FloatBuffer input, long[] shape) throws InterruptedException {
-        if (batcher != null && shape[0] <= batching.maxBatchSize()) {
-            if (closed || !admission.tryAcquire()) {
-                throw new ModelBusyException(modelId, concurrency, queueCapacity);
-            }
+    public Timed<Map<String, Output>> run(Map<String, Input> inputs, Set<String> outputs, RequestScope scope)
+            throws InterruptedException {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        return submit((s, options) -> {
+            Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
             try {
-                return batcher.submit(input, shape).await();
+                for (Map.Entry<String, Input> in : inputs.entrySet()) {
+                    tensors.put(in.getKey(), OnnxTensor.createTensor(env, in.getValue().data(), in.getValue().shape()));
+                }
+                // Every native handle is freed here whatever happens, so failed requests leak nothing.
+                try (OrtSession.Result result = outputs.isEmpty() ? s.run(tensors, options)
+                        : s.run(tensors, outputs, options)) {
+                    Map<String, Output> named = new LinkedHashMap<>();
+                    for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : result) {
+                        named.put(e.getKey(), output((OnnxTensor) e.getValue()));
+                    }
+                    return named;
+                }
             } finally {
-                admission.release();
+                tensors.values().forEach(OnnxTensor::close);
             }
+        }, scope);
+    }
+
+    /**
+     * Runs the model on its one input tensor and returns its first output. With batching on, the
+     * request may share a run with concurrent ones; {@code input} must stay untouched until this returns.
+     */
+    public Timed<Output> infer(FloatBuffer input, long[] shape, RequestScope scope) throws InterruptedException {
+        if (batcher != null && shape[0] <= batching.maxBatchSize()) {
+            if (closed) {
+                throw OverloadedException.closing(modelId);
+            }
+            return batcher.submit(input, shape, scope).await();
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        return submit(s -> {
-            // Both native handles are freed here whatever happens, so failed requests leak nothing.
+        return submit((s, options) -> {
             try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
-                 OrtSession.Result result = s.run(Map.of(inputName, tensor))) {
-                OnnxTensor out = (OnnxTensor) result.get(0);
-                FloatBuffer values = out.getFloatBuffer();
-                float[] copy = new float[values.remaining()];
-                values.get(copy);
-                return new Output(copy, out.getInfo().getShape());
+                 OrtSession.Result result = s.run(Map.of(inputName, tensor), options)) {
+                return output((OnnxTensor) result.get(0));
             }
-        });
+        }, scope);
+    }
+
+    static Output output(OnnxTensor t) throws OrtException {
+        FloatBuffer values = t.getFloatBuffer();
+        float[] copy = new float[values.remaining()];
+        values.get(copy);
+        return new Output(copy, t.getInfo().getShape());
+    }
+
+    static void terminate(OrtSession.RunOptions options) {
+        try {
+            options.setTerminate(true);
+        } catch (OrtException | IllegalStateException e) {
+            // the run ended and its options were closed meanwhile
+        }
+    }
+
+    /** Runs holding a slot now. */
+    public int runsInProgress() {
+        return concurrency - slots.availablePermits();
     }
 
     /** Requests waiting for a slot or a batch. */
@@ -172,10 +212,6 @@ public final class ModelRunner implements AutoCloseable {
 
     public int concurrency() {
         return concurrency;
-    }
-
-    public int queueCapacity() {
-        return queueCapacity;
     }
 
     /** Refuses new work, waits (up to 30 s) for the runs in progress, then frees the session. */

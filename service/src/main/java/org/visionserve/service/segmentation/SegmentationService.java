@@ -25,6 +25,7 @@ import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.ModelRunner;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ServedModel;
 import org.visionserve.service.segmentation.SegmentationResult.DiscView;
 import org.visionserve.service.segmentation.SegmentationResult.EncodedFile;
@@ -103,8 +104,8 @@ public class SegmentationService {
     }
 
     /** Segments the examination given as one upload per modality (all four required). */
-    public Outcome segment(String modelId, Map<Modality, ? extends InputStreamSource> uploads, Request request)
-            throws IOException, InterruptedException, ModalityMismatchException {
+    public Outcome segment(String modelId, Map<Modality, ? extends InputStreamSource> uploads, Request request,
+                           RequestScope scope) throws IOException, InterruptedException, ModalityMismatchException {
         ServedModel model = repository.ready(modelId);
         ModelMetadata meta = model.metadata();
         if (meta.task() != Task.SEGMENTATION) {
@@ -126,14 +127,15 @@ public class SegmentationService {
             throw new SegmentationBusyException(maxConcurrent);
         }
         try {
-            return run(model, meta, uploads, request);
+            return run(model, meta, uploads, request, scope);
         } finally {
             admission.release();
         }
     }
 
     private Outcome run(ServedModel model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
-                        Request request) throws IOException, InterruptedException, ModalityMismatchException {
+                        Request request, RequestScope scope)
+            throws IOException, InterruptedException, ModalityMismatchException {
         String modelId = model.id();
         String device = model.device().name().toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
@@ -175,7 +177,7 @@ public class SegmentationService {
         VolumeSegmenter.Result seg;
         try {
             seg = new VolumeSegmenter(netRows, netCols, batchSize).segment(exam, (batch, shape) -> {
-                ModelRunner.Timed<ModelRunner.Output> t = runner.infer(batch, shape);
+                ModelRunner.Timed<ModelRunner.Output> t = runner.infer(batch, shape, scope);
                 queue[0] += t.queueNanos();
                 inference[0] += t.runNanos();
                 return FloatBuffer.wrap(t.value().values());

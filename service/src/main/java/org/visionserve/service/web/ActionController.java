@@ -27,6 +27,7 @@ import org.visionserve.service.action.RecognitionResult;
 import org.visionserve.service.classification.ClassificationService;
 import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.pipeline.InvalidParameterException;
+import org.visionserve.service.runtime.RequestScope;
 
 /** Action recognition on a video clip or a list of frames, with a head model (TS-LSTM, Temporal-Inception). */
 @RestController
@@ -48,12 +49,14 @@ public class ActionController {
 
     private final ActionRecognitionService service;
     private final ClassificationService classifier;
+    private final RequestScopes scopes;
     private final long maxClipBytes;
 
-    public ActionController(ActionRecognitionService service, ClassificationService classifier,
+    public ActionController(ActionRecognitionService service, ClassificationService classifier, RequestScopes scopes,
                             ActionProperties props) {
         this.service = service;
         this.classifier = classifier;
+        this.scopes = scopes;
         this.maxClipBytes = props.limits().maxBytes().toBytes();
     }
 
@@ -108,7 +111,8 @@ public class ActionController {
             @RequestParam(name = "flow", required = false) @Parameter(description = "optical flow: tvl1 or "
                     + "farneback (default: the model's visionserve.action setting)", example = "farneback") String flow,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
-                    example = "5") Integer topK) throws IOException, InterruptedException {
+                    example = "5") Integer topK,
+            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         boolean hasFrames = frames != null && !frames.isEmpty();
@@ -121,13 +125,17 @@ public class ActionController {
             if (file.getSize() > maxClipBytes) {
                 throw tooLarge(file.getSize());
             }
-            return service.recognizeVideo(id, file.getBytes(), method, k);
+            try (RequestScope scope = scopes.recognize(request)) {
+                return service.recognizeVideo(id, file.getBytes(), method, k, scope);
+            }
         }
         List<byte[]> images = new ArrayList<>(frames.size());
         for (MultipartFile f : frames) {
             images.add(f.getBytes());
         }
-        return service.recognizeFrames(id, images, method, k);
+        try (RequestScope scope = scopes.recognize(request)) {
+            return service.recognizeFrames(id, images, method, k, scope);
+        }
     }
 
     @PostMapping(path = "/{id}/recognize", consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
@@ -140,7 +148,10 @@ public class ActionController {
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
-        return service.recognizeVideo(id, readBounded(request), method, k);
+        byte[] video = readBounded(request);
+        try (RequestScope scope = scopes.recognize(request)) {
+            return service.recognizeVideo(id, video, method, k, scope);
+        }
     }
 
     /** Reads the raw body, refusing it from Content-Length or once it passes the limit, never buffering more. */

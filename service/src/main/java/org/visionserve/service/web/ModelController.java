@@ -27,6 +27,7 @@ import org.visionserve.service.classification.ClassificationService;
 import org.visionserve.service.classification.ImageInput;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.runtime.ModelRepository;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.web.ModelView.ModelList;
 
 /** The models resource: list and describe models, classify images with one. */
@@ -40,12 +41,14 @@ public class ModelController {
 
     private final ModelRepository repository;
     private final ClassificationService classifier;
+    private final RequestScopes scopes;
     private final long maxImageBytes;
 
-    public ModelController(ModelRepository repository, ClassificationService classifier,
+    public ModelController(ModelRepository repository, ClassificationService classifier, RequestScopes scopes,
                            VisionServeProperties props) {
         this.repository = repository;
         this.classifier = classifier;
+        this.scopes = scopes;
         this.maxImageBytes = props.limits().maxImageBytes().toBytes();
     }
 
@@ -94,9 +97,12 @@ public class ModelController {
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("file") @Parameter(hidden = true) MultipartFile file,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
-                    example = "5") Integer topK) throws IOException, InterruptedException {
+                    example = "5") Integer topK,
+            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
-        return classifier.classify(id, List.of(input(file)), k);
+        try (RequestScope scope = scopes.classify(request)) {
+            return classifier.classify(id, List.of(input(file)), k, scope);
+        }
     }
 
     @PostMapping(path = "/{id}/classify", consumes = {"image/*", MediaType.APPLICATION_OCTET_STREAM_VALUE}, produces = MediaType.APPLICATION_JSON_VALUE)
@@ -108,7 +114,9 @@ public class ModelController {
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         byte[] body = readBounded(request);
-        return classifier.classify(id, List.of(new ImageInput(null, body, request.getContentType())), k);
+        try (RequestScope scope = scopes.classify(request)) {
+            return classifier.classify(id, List.of(new ImageInput(null, body, request.getContentType())), k, scope);
+        }
     }
 
     @PostMapping(path = "/{id}/classify-batch", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
@@ -123,13 +131,16 @@ public class ModelController {
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("files") @Parameter(description = "the images") List<MultipartFile> files,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
-                    example = "5") Integer topK) throws IOException, InterruptedException {
+                    example = "5") Integer topK,
+            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         List<ImageInput> inputs = new ArrayList<>(files.size());
         for (MultipartFile f : files) {
             inputs.add(input(f));
         }
-        return classifier.classify(id, inputs, k);
+        try (RequestScope scope = scopes.classify(request)) {
+            return classifier.classify(id, inputs, k, scope);
+        }
     }
 
     /** The container's per-part limit is the request limit (clips are larger): images are bounded here. */

@@ -34,9 +34,13 @@ import org.visionserve.service.image.ImageDecodeException;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.WrongTaskException;
+import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.CostOverBudgetException;
 import org.visionserve.service.runtime.InferenceException;
-import org.visionserve.service.runtime.ModelBusyException;
 import org.visionserve.service.runtime.ModelUnavailableException;
+import org.visionserve.service.runtime.OverloadedException;
+import org.visionserve.service.runtime.RequestCancelledException;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.UnknownModelException;
 import org.visionserve.service.segmentation.ModalityMismatchException;
 import org.visionserve.service.segmentation.SegmentationBusyException;
@@ -132,12 +136,47 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return respond(p, req);
     }
 
+    /** Admission's one "busy": the request's pool and its queue are full; retry when a place is likely free. */
     @ExceptionHandler
-    ResponseEntity<Object> busy(ModelBusyException e, WebRequest req) {
+    ResponseEntity<Object> overloaded(OverloadedException e, WebRequest req) {
         req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
-        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "model-busy", "Model at capacity", e.getMessage());
-        p.setProperty("queueCapacity", e.queueCapacity());
-        return respond(p, retryAfter(1), req);
+        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "overloaded", "At capacity", e.getMessage());
+        p.setProperty("concurrency", e.limits().concurrency());
+        p.setProperty("queueCapacity", e.limits().queueCapacity());
+        p.setProperty("retryAfterSeconds", e.retryAfterSeconds());
+        return respond(p, retryAfter(e.retryAfterSeconds()), req);
+    }
+
+    /** A request whose working memory alone exceeds the admission budget: it could never be admitted. */
+    @ExceptionHandler
+    ResponseEntity<Object> overBudget(CostOverBudgetException e, WebRequest req) {
+        ProblemDetail p = tooLarge("payload-too-large", "Payload too large", e.getMessage(), e.budget(),
+                Admission.MEMORY_BUDGET_KEY);
+        p.setProperty("estimatedBytes", e.bytes());
+        return respond(p, req);
+    }
+
+    /**
+     * The request's work stopped: past its deadline it is answered 504; a client that went away is
+     * counted as an abort and gets no answer (nobody reads it).
+     */
+    @ExceptionHandler
+    ResponseEntity<Object> cancelled(RequestCancelledException e, WebRequest req) {
+        if (e.reason() == RequestScope.Reason.CLIENT_GONE) {
+            metrics.countClientAbort("processing");
+            log.debug("client went away while its request was processed on {}", req.getDescription(false));
+            if (req instanceof org.springframework.web.context.request.ServletWebRequest s && s.getResponse() != null
+                    && !s.getResponse().isCommitted()) {
+                s.getResponse().setStatus(HttpStatus.BAD_REQUEST.value()); // counted as a client error
+            }
+            return null;
+        }
+        req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "timeout", RequestAttributes.SCOPE_REQUEST);
+        ProblemDetail p = problem(HttpStatus.GATEWAY_TIMEOUT, "deadline-exceeded", "Deadline exceeded",
+                e.getMessage() + "; its work was stopped. Deadlines: visionserve.deadlines.*, or less with a "
+                        + "Request-Timeout header or a timeout parameter (seconds)");
+        p.setProperty("timeoutSeconds", e.timeout().toMillis() / 1000.0);
+        return respond(p, req);
     }
 
     /** A clip that cannot be turned into frames: not a video, damaged, too short or over a clip limit. */
@@ -392,9 +431,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return p;
     }
 
-    private static HttpHeaders retryAfter(int seconds) {
+    private static HttpHeaders retryAfter(long seconds) {
         HttpHeaders h = new HttpHeaders();
-        h.set(HttpHeaders.RETRY_AFTER, Integer.toString(seconds));
+        h.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         return h;
     }
 

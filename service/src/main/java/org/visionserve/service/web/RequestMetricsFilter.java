@@ -22,7 +22,7 @@ import org.visionserve.service.runtime.ModelRepository;
 @Component
 public class RequestMetricsFilter extends OncePerRequestFilter {
 
-    /** Request attribute a handler sets to mark a refusal for capacity ({@code rejected}). */
+    /** Request attribute a handler sets to mark a refusal for capacity ({@code rejected}) or a deadline ({@code timeout}). */
     public static final String OUTCOME_ATTRIBUTE = RequestMetricsFilter.class.getName() + ".outcome";
 
     private static final Pattern INFERENCE =
@@ -56,8 +56,12 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
     }
 
     private static Outcome outcome(HttpServletRequest request, int status) {
-        if ("rejected".equals(request.getAttribute(OUTCOME_ATTRIBUTE))) {
+        Object marked = request.getAttribute(OUTCOME_ATTRIBUTE);
+        if ("rejected".equals(marked)) {
             return Outcome.REJECTED;
+        }
+        if ("timeout".equals(marked)) {
+            return Outcome.TIMEOUT;
         }
         if (status >= 500) {
             return Outcome.SERVER_ERROR;

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.SchemaProperty;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,6 +31,7 @@ import org.springframework.web.bind.annotation.RequestPart;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 import org.visionserve.service.pipeline.InvalidParameterException;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.segmentation.Modality;
 import org.visionserve.service.segmentation.ModalityMismatchException;
 import org.visionserve.service.segmentation.SegmentationResult;
@@ -51,8 +53,10 @@ public class SegmentationController {
             MediaType.APPLICATION_OCTET_STREAM, MediaType.IMAGE_PNG);
 
     private final SegmentationService segmenter;
+    private final RequestScopes scopes;
 
-    public SegmentationController(SegmentationService segmenter) {
+    public SegmentationController(SegmentationService segmenter, RequestScopes scopes) {
+        this.scopes = scopes;
         this.segmenter = segmenter;
     }
 
@@ -134,7 +138,8 @@ public class SegmentationController {
                     schema = @Schema(allowableValues = {"json", "mask", "preview"})) String format,
             @RequestParam(name = "include", required = false) @Parameter(description = "JSON answer only: embed "
                     + "'mask' and/or 'preview' as base64, comma-separated", example = "mask,preview") List<String> include,
-            @RequestHeader(name = HttpHeaders.ACCEPT, required = false) @Parameter(hidden = true) String accept)
+            @RequestHeader(name = HttpHeaders.ACCEPT, required = false) @Parameter(hidden = true) String accept,
+            @Parameter(hidden = true) HttpServletRequest request)
             throws IOException, InterruptedException, ModalityMismatchException, HttpMediaTypeNotAcceptableException {
         Answer answer = format != null ? fromFormat(format) : fromAccept(accept);
         boolean mask = false;
@@ -154,8 +159,10 @@ public class SegmentationController {
         put(parts, Modality.OPP, opp);
         put(parts, Modality.WAT, wat);
 
-        SegmentationService.Outcome out = segmenter.segment(id, parts,
-                new SegmentationService.Request(answer, mask, preview));
+        SegmentationService.Outcome out;
+        try (RequestScope scope = scopes.segment(request)) {
+            out = segmenter.segment(id, parts, new SegmentationService.Request(answer, mask, preview), scope);
+        }
         SegmentationResult r = out.result();
         HttpHeaders headers = new HttpHeaders();
         headers.set("Server-Timing", serverTiming(r.timings()));

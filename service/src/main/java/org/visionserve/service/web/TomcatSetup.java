@@ -30,6 +30,7 @@ import org.visionserve.service.config.VisionServeProperties;
  * <li>A request body with no byte for {@code visionserve.limits.upload-read-timeout} fails its read (a
  *     {@code SocketTimeoutException}, answered 408): Tomcat's upload timeout, which otherwise is the
  *     header timeout ({@code server.tomcat.connection-timeout}). The minimum rate is {@link UploadRateFilter}'s.</li>
+ * <li>Each request gets {@link ConnectionProbeValve}'s probe, so work for a client that went away stops.</li>
  * </ul>
  */
 @Component
@@ -69,6 +70,7 @@ public class TomcatSetup implements WebServerFactoryCustomizer<TomcatServletWebS
             }
             host.setErrorReportValveClass(ProblemReportValve.class.getName());
             pipeline.addValve(new ProblemReportValve());
+            context.getPipeline().addValve(new ConnectionProbeValve());
         });
     }
 

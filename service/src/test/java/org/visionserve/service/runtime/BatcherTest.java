@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -29,6 +30,8 @@ import org.visionserve.service.TestModels;
  */
 class BatcherTest {
 
+    private static final RequestScope SCOPE = RequestScope.withTimeout(Duration.ofMinutes(5));
+
     @TempDir
     static Path dir;
 
@@ -36,7 +39,7 @@ class BatcherTest {
     void concurrentRequestsShareOneRunAndGetTheirOwnAnswers() throws Exception {
         TestModels.exportAtto(dir);
         List<Integer> runs = new CopyOnWriteArrayList<>();
-        try (ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1, 64,
+        try (ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1,
                      new ModelRunner.Batching(8, 100_000, List.of()), runs::add)) {
             int n = 6;
             long[] one = {1, 3, 224, 224};
@@ -46,7 +49,7 @@ class BatcherTest {
             }
             List<float[]> alone = new ArrayList<>();
             for (FloatBuffer in : inputs) {
-                alone.add(runner.infer(in, one).value().values());
+                alone.add(runner.infer(in, one, SCOPE).value().values());
             }
             assertThat(runs).as("each request alone is a run of 1").containsExactly(1, 1, 1, 1, 1, 1);
             runs.clear();
@@ -79,7 +82,7 @@ class BatcherTest {
             ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
         }
         List<Integer> runs = new CopyOnWriteArrayList<>();
-        try (ModelRunner runner = new ModelRunner("ivd", session(TestModels.IVD), 1, 64,
+        try (ModelRunner runner = new ModelRunner("ivd", session(TestModels.IVD), 1,
                      new ModelRunner.Batching(3, 100_000, List.of()), runs::add)) {
             long[] small = {1, 4, 32, 32};
             long[] large = {1, 4, 64, 64};
@@ -101,7 +104,7 @@ class BatcherTest {
 
             runs.clear();
             // A request of more items than a batch holds runs alone, outside the batcher.
-            ModelRunner.Timed<ModelRunner.Output> big = runner.infer(random(4 * 4 * 32 * 32, 4), new long[] {4, 4, 32, 32});
+            ModelRunner.Timed<ModelRunner.Output> big = runner.infer(random(4 * 4 * 32 * 32, 4), new long[] {4, 4, 32, 32}, SCOPE);
             assertThat(big.value().shape()).containsExactly(4, 2, 32, 32);
             assertThat(runs).isEmpty();
         }
@@ -110,7 +113,7 @@ class BatcherTest {
     @Test
     void closingAnswersTheQueuedRequestsWithBusy() throws Exception {
         TestModels.exportAtto(dir);
-        ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1, 64,
+        ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1,
                 new ModelRunner.Batching(8, 100_000, List.of()), size -> { });
         CountDownLatch release = new CountDownLatch(1);
         CompletableFuture<Void> job = hold(runner, release);
@@ -122,7 +125,7 @@ class BatcherTest {
         CompletableFuture<Void> closing = CompletableFuture.runAsync(runner::close);
         for (var q : queued) {
             assertThat(q).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-                    .withCauseInstanceOf(ModelBusyException.class);
+                    .withCauseInstanceOf(OverloadedException.class);
         }
         release.countDown();
         job.get(30, TimeUnit.SECONDS);
@@ -151,14 +154,14 @@ class BatcherTest {
         CountDownLatch holding = new CountDownLatch(1);
         CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
             try {
-                runner.submit(s -> {
+                runner.submit((s, o) -> {
                     holding.countDown();
                     try {
                         return release.await(30, TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
                     }
-                });
+                }, SCOPE);
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -181,7 +184,7 @@ class BatcherTest {
 
     private static ModelRunner.Timed<ModelRunner.Output> infer(ModelRunner runner, FloatBuffer in, long[] shape) {
         try {
-            return runner.infer(in, shape);
+            return runner.infer(in, shape, SCOPE);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }

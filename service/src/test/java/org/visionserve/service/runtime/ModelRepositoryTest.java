@@ -58,9 +58,11 @@ class ModelRepositoryTest {
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
                         16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),
-                new VisionServeProperties.Segmentation(2, 1, 100));
+                new VisionServeProperties.Segmentation(2, 1, 100),
+                new VisionServeProperties.AdmissionSettings(DataSize.ofMegabytes(512)),
+                new VisionServeProperties.Deadlines(Duration.ofSeconds(30), Duration.ofSeconds(120), Duration.ofSeconds(300)));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        repository = new ModelRepository(props, new ServiceMetrics(registry));
+        repository = new ModelRepository(props, new ServiceMetrics(registry), new Admission(props));
         repository.start();
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (!repository.loadingDone() && System.nanoTime() < deadline) {
@@ -87,7 +89,7 @@ class ModelRepositoryTest {
 
     @Test
     void readinessIsDownUntilTheRepositoryIsLoaded() {
-        ModelRepository notStarted = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)));
+        ModelRepository notStarted = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new Admission(props));
         Health health = new ModelsHealthIndicator(notStarted).health();
         assertThat(health.getStatus()).isEqualTo(Status.DOWN);
         assertThat(health.getDetails().get("loading")).isEqualTo(true);

@@ -9,86 +9,138 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.visionserve.export.ModelExporter;
+import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.TestModels;
 
-/** The runner's admission: concurrency running, queueCapacity waiting, the rest refused at once. */
+/** The runner on real ONNX Runtime sessions: named inputs and outputs, failures, and a request's end. */
 class ModelRunnerTest {
 
     @TempDir
     static Path dir;
 
     @Test
-    void boundedQueueRefusesBeyondCapacityAndServesAfterwards() throws Exception {
-        TestModels.exportAtto(dir);
-        OrtSession session = OrtEnvironment.getEnvironment()
-                .createSession(dir.resolve(TestModels.ATTO).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
-        try (ModelRunner runner = new ModelRunner("atto", session, 1, 2)) {
-            CountDownLatch running = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            List<CompletableFuture<?>> held = new ArrayList<>();
-            held.add(CompletableFuture.runAsync(() -> call(runner, () -> {
-                running.countDown();
-                await(release);
-            })));
-            assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
-            for (int i = 0; i < 2; i++) {
-                held.add(CompletableFuture.runAsync(() -> call(runner, () -> { })));
-            }
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (runner.queueDepth() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
-            assertThat(runner.queueDepth()).isEqualTo(2);
-            assertThatThrownBy(() -> runner.submit(s -> null)).isInstanceOf(ModelBusyException.class);
-
-            release.countDown();
-            CompletableFuture.allOf(held.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
-            assertThat(runner.queueDepth()).isZero();
-
-            FloatBuffer input = ByteBuffer.allocateDirect(3 * 224 * 224 * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            ModelRunner.Timed<ModelRunner.Output> out = runner.infer(input, new long[] {1, 3, 224, 224});
-            assertThat(out.value().shape()).containsExactly(1, 1000);
-            assertThat(out.runNanos()).isPositive();
+    void namedInputsGiveNamedOutputsEqualToInfer() throws Exception {
+        try (ModelRunner runner = new ModelRunner("atto", atto(), 1);
+             RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(2))) {
+            FloatBuffer input = direct(3 * 224 * 224, 0.25f);
+            long[] shape = {1, 3, 224, 224};
+            ModelRunner.Timed<Map<String, ModelRunner.Output>> named = runner.run(
+                    Map.of("input", new ModelRunner.Input(input, shape)), Set.of(), scope);
+            ModelRunner.Timed<ModelRunner.Output> single = runner.infer(input, shape, scope);
+            assertThat(named.value()).containsOnlyKeys("logits");
+            assertThat(named.value().get("logits").shape()).containsExactly(1, 1000);
+            assertThat(named.value().get("logits").values()).containsExactly(single.value().values());
+            assertThat(single.runNanos()).isPositive();
         }
     }
 
     @Test
-    void aFailingJobIsAnInferenceErrorAndFreesItsPlace() throws Exception {
-        TestModels.exportAtto(dir);
-        OrtSession session = OrtEnvironment.getEnvironment()
-                .createSession(dir.resolve(TestModels.ATTO).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
-        try (ModelRunner runner = new ModelRunner("atto", session, 1, 0)) {
-            FloatBuffer wrong = ByteBuffer.allocateDirect(3 * 8 * 8 * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            for (int i = 0; i < 3; i++) { // the place is given back each time, else the 2nd call is refused
-                assertThatThrownBy(() -> runner.infer(wrong, new long[] {1, 3, 8, 9}))
+    void aFailingRunIsAnInferenceErrorAndFreesItsSlot() throws Exception {
+        try (ModelRunner runner = new ModelRunner("atto", atto(), 1);
+             RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(2))) {
+            FloatBuffer wrong = direct(3 * 8 * 8, 0);
+            for (int i = 0; i < 3; i++) { // the slot is given back each time, else the 2nd call would wait forever
+                assertThatThrownBy(() -> runner.infer(wrong, new long[] {1, 3, 8, 9}, scope))
                         .isInstanceOf(InferenceException.class);
             }
         }
     }
 
-    private static void call(ModelRunner runner, Runnable body) {
-        try {
-            runner.submit(s -> {
-                body.run();
-                return null;
+    /** A request whose deadline passes while it waits for the model's only slot stops waiting: 504's cause. */
+    @Test
+    void theDeadlineEndsTheWaitForASlot() throws Exception {
+        try (ModelRunner runner = new ModelRunner("atto", atto(), 1);
+             RequestScope holder = RequestScope.withTimeout(Duration.ofMinutes(2));
+             RequestScope late = RequestScope.withTimeout(Duration.ofMillis(300))) {
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            CompletableFuture<Object> job = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runner.submit((s, o) -> {
+                        holding.countDown();
+                        try {
+                            return release.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }, holder);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
             });
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
+            assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThatThrownBy(() -> runner.infer(direct(3 * 224 * 224, 0), new long[] {1, 3, 224, 224}, late))
+                    .isInstanceOfSatisfying(RequestCancelledException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RequestScope.Reason.DEADLINE));
+            release.countDown();
+            job.get(30, TimeUnit.SECONDS);
         }
     }
 
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * A run in progress whose request is cancelled is terminated through ONNX Runtime's run options:
+     * the caller gets the cancellation, not an inference error, and the slot is free for the next run.
+     * (16 IVD-Net slices of 256x256 run for several seconds on CPU; the cancel comes within
+     * milliseconds of the run's start, so a run that was not terminated would answer, failing the test.)
+     */
+    @Test
+    void cancellingTerminatesTheRunInProgress() throws Exception {
+        try (SeededWeights w = new SeededWeights(0)) {
+            ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
         }
+        OrtSession ivd = OrtEnvironment.getEnvironment().createSession(
+                dir.resolve(TestModels.IVD).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
+        try (ModelRunner runner = new ModelRunner("ivd", ivd, 1);
+             RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(2));
+             RequestScope next = RequestScope.withTimeout(Duration.ofMinutes(2))) {
+            int n = 16;
+            FloatBuffer big = direct(n * 4 * 256 * 256, 0.5f);
+            CompletableFuture<Object> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return runner.infer(big, new long[] {n, 4, 256, 256}, scope);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (runner.queueDepth() > 0 || !started(runner)) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            scope.cancel(RequestScope.Reason.CLIENT_GONE);
+            assertThat(run).failsWithin(30, TimeUnit.SECONDS).withThrowableThat()
+                    .withCauseInstanceOf(RequestCancelledException.class);
+            assertThat(runner.infer(direct(4 * 32 * 32, 0), new long[] {1, 4, 32, 32}, next).value().shape())
+                    .containsExactly(1, 2, 32, 32);
+        }
+    }
+
+    /** The run holds the only slot once no request waits for one and a slot is taken. */
+    private static boolean started(ModelRunner runner) {
+        return runner.runsInProgress() > 0;
+    }
+
+    private static OrtSession atto() throws Exception {
+        TestModels.exportAtto(dir);
+        return OrtEnvironment.getEnvironment().createSession(
+                dir.resolve(TestModels.ATTO).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
+    }
+
+    private static FloatBuffer direct(int floats, float value) {
+        FloatBuffer b = ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < floats; i++) {
+            b.put(i, value);
+        }
+        return b;
     }
 }

@@ -31,6 +31,7 @@ import org.visionserve.service.Metrics;
 import org.visionserve.service.ServiceTestBase;
 import org.visionserve.service.TestModels;
 import org.visionserve.service.runtime.ModelRunner;
+import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.segmentation.nifti.NiftiDatatype;
 import org.visionserve.service.segmentation.nifti.NiftiReader;
 import org.visionserve.service.segmentation.nifti.NiftiWriter;
@@ -300,7 +301,7 @@ class SegmentApiTest extends ServiceTestBase {
                 }
             }
         }
-        ModelRunner.Output logits = repository.ready(TestModels.IVD).runner().infer(input, new long[] {1, 4, h, w}).value();
+        ModelRunner.Output logits = repository.ready(TestModels.IVD).runner().infer(input, new long[] {1, 4, h, w}, RequestScope.withTimeout(java.time.Duration.ofMinutes(2))).value();
         float[] l = logits.values();
         long disc = 0;
         for (int y = 0; y < rows; y++) {
