@@ -45,6 +45,31 @@ class OperationsApiTest extends ServiceTestBase {
                 "status", "ready", "weights", "seeded")).isEqualTo(1);
     }
 
+    /** Admission as the scrape and the model's description show it, while the test holds two places of a model. */
+    @Test
+    void admissionIsObservableInTheScrapeAndTheModel() throws Exception {
+        String pool = TestModels.ATTO;
+        String scrape = http.get("/actuator/prometheus").body();
+        assertThat(Metrics.value(scrape, "visionserve_admission_budget_bytes")).isEqualTo(admission.budgetBytes());
+        assertThat(Metrics.value(scrape, "visionserve_admission_reserved_bytes")).isZero();
+        assertThat(Metrics.value(scrape, "visionserve_admission_active", "pool", pool)).isZero();
+        assertThat(Metrics.value(scrape, "visionserve_admission_waiting", "pool", pool)).isZero();
+        try (org.visionserve.service.runtime.RequestScope scope =
+                     org.visionserve.service.runtime.RequestScope.withTimeout(java.time.Duration.ofMinutes(1));
+             var first = admission.admit(pool, 3 << 20, scope);
+             var second = admission.admit(pool, 1 << 20, scope)) {
+            scrape = http.get("/actuator/prometheus").body();
+            assertThat(Metrics.value(scrape, "visionserve_admission_reserved_bytes")).isEqualTo(4 << 20);
+            assertThat(Metrics.value(scrape, "visionserve_admission_active", "pool", pool)).isEqualTo(2);
+            JsonNode admitted = http.get("/v1/models/" + pool).json().get("runner").get("admission");
+            assertThat(admitted.get("active").asInt()).isEqualTo(2);
+            assertThat(admitted.get("concurrency").asInt()).isEqualTo(admission.limits(pool).concurrency());
+            assertThat(admitted.get("queueCapacity").asInt()).isEqualTo(64);
+        }
+        assertThat(Metrics.value(http.get("/actuator/prometheus").body(), "visionserve_admission_active", "pool", pool))
+                .isZero();
+    }
+
     /**
      * Successes and failures alike leave no direct (native) memory behind: input buffers are pooled.
      * Measured around each pair of requests, at once (see {@link #directMemory()}): the check does not
