@@ -113,4 +113,23 @@ class OperationsApiTest extends ServiceTestBase {
         assertThat(paths.get("/v1/models/{id}/classify-batch").get("post").get("responses").has("200")).isTrue();
         assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
     }
+
+    /** Each inference operation documents its deadline: the header, the parameter and the 504; classify its 503. */
+    @Test
+    void openApiDocumentsDeadlinesAndOverload() {
+        JsonNode paths = http.get("/v3/api-docs").json().get("paths");
+        for (String op : new String[] {"classify", "classify-batch", "recognize", "segment"}) {
+            JsonNode post = paths.get("/v1/models/{id}/" + op).get("post");
+            java.util.Map<String, String> params = new java.util.HashMap<>();
+            post.get("parameters").forEach(p -> params.put(p.get("name").asString(), p.get("in").asString()));
+            assertThat(params).as(op).containsEntry("Request-Timeout", "header").containsEntry("timeout", "query");
+            JsonNode timeout = post.get("responses").get("504").get("content").get("application/problem+json").get("example");
+            assertThat(timeout.get("code").asString()).as(op).isEqualTo("deadline-exceeded");
+            assertThat(timeout.get("timeoutSeconds").asDouble()).as(op).isPositive();
+        }
+        JsonNode busy = paths.get("/v1/models/{id}/classify").get("post").get("responses").get("503");
+        assertThat(busy.get("headers").has("Retry-After")).isTrue();
+        assertThat(busy.get("content").get("application/problem+json").get("example").get("code").asString())
+                .isEqualTo("overloaded");
+    }
 }
