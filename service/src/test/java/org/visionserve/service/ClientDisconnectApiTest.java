@@ -9,8 +9,11 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.visionserve.service.runtime.HeldRunSlot;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
@@ -26,6 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>{@link TestModels#BUSY} runs alone (one slot, no batching), so a held slot holds every request.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class ClientDisconnectApiTest extends ServiceTestBase {
 
     private static final String MODEL = TestModels.BUSY;
@@ -33,7 +37,7 @@ class ClientDisconnectApiTest extends ServiceTestBase {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"raw image", "multipart batch"})
-    void aClientGoneWhileItsRequestIsProcessedHasItsWorkStopped(String kind) throws Exception {
+    void aClientGoneWhileItsRequestIsProcessedHasItsWorkStopped(String kind, CapturedOutput output) throws Exception {
         ModelRunner runner = repository.ready(MODEL).runner();
         double aborts = counterOrZero("visionserve_client_aborts_total", "stage", "processing");
         double clientErrors = counterOrZero("visionserve_requests_total", "model", MODEL, "outcome", "client_error");
@@ -55,6 +59,7 @@ class ClientDisconnectApiTest extends ServiceTestBase {
                     "outcome", "client_error") >= clientErrors + 1);
         }
         assertThat(admission.reservedBytes()).as("no memory left reserved").isZero();
+        assertThat(output.getAll()).as("an abort is no error").doesNotContain(" ERROR ").doesNotContain("Exception");
         Http.Response next = http.post("/v1/models/" + MODEL + "/classify", "image/png", Images.gradientPng(64, 48));
         assertThat(next.status()).as(next.body()).isEqualTo(200);
     }
