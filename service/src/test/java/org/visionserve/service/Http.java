@@ -41,8 +41,16 @@ public final class Http {
     }
 
     public Response post(String path, String contentType, byte[] body) {
-        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+        return post(path, contentType, body, new String[0]);
+    }
+
+    /** A POST with more headers, as name, value, name, value... */
+    public Response post(String path, String contentType, byte[] body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType);
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return send(b.POST(HttpRequest.BodyPublishers.ofByteArray(body)));
     }
 
     public Response multipart(String path, List<Part> parts) {

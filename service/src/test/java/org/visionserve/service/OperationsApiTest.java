@@ -45,6 +45,31 @@ class OperationsApiTest extends ServiceTestBase {
                 "status", "ready", "weights", "seeded")).isEqualTo(1);
     }
 
+    /** Admission as the scrape and the model's description show it, while the test holds two places of a model. */
+    @Test
+    void admissionIsObservableInTheScrapeAndTheModel() throws Exception {
+        String pool = TestModels.ATTO;
+        String scrape = http.get("/actuator/prometheus").body();
+        assertThat(Metrics.value(scrape, "visionserve_admission_budget_bytes")).isEqualTo(admission.budgetBytes());
+        assertThat(Metrics.value(scrape, "visionserve_admission_reserved_bytes")).isZero();
+        assertThat(Metrics.value(scrape, "visionserve_admission_active", "pool", pool)).isZero();
+        assertThat(Metrics.value(scrape, "visionserve_admission_waiting", "pool", pool)).isZero();
+        try (org.visionserve.service.runtime.RequestScope scope =
+                     org.visionserve.service.runtime.RequestScope.withTimeout(java.time.Duration.ofMinutes(1));
+             var first = admission.admit(pool, 3 << 20, scope);
+             var second = admission.admit(pool, 1 << 20, scope)) {
+            scrape = http.get("/actuator/prometheus").body();
+            assertThat(Metrics.value(scrape, "visionserve_admission_reserved_bytes")).isEqualTo(4 << 20);
+            assertThat(Metrics.value(scrape, "visionserve_admission_active", "pool", pool)).isEqualTo(2);
+            JsonNode admitted = http.get("/v1/models/" + pool).json().get("runner").get("admission");
+            assertThat(admitted.get("active").asInt()).isEqualTo(2);
+            assertThat(admitted.get("concurrency").asInt()).isEqualTo(admission.limits(pool).concurrency());
+            assertThat(admitted.get("queueCapacity").asInt()).isEqualTo(64);
+        }
+        assertThat(Metrics.value(http.get("/actuator/prometheus").body(), "visionserve_admission_active", "pool", pool))
+                .isZero();
+    }
+
     /**
      * Successes and failures alike leave no direct (native) memory behind: input buffers are pooled.
      * Measured around each pair of requests, at once (see {@link #directMemory()}): the check does not
@@ -87,5 +112,24 @@ class OperationsApiTest extends ServiceTestBase {
                 .get("example").get("images")).isNotNull();
         assertThat(paths.get("/v1/models/{id}/classify-batch").get("post").get("responses").has("200")).isTrue();
         assertThat(http.get("/swagger-ui/index.html").status()).isEqualTo(200);
+    }
+
+    /** Each inference operation documents its deadline: the header, the parameter and the 504; classify its 503. */
+    @Test
+    void openApiDocumentsDeadlinesAndOverload() {
+        JsonNode paths = http.get("/v3/api-docs").json().get("paths");
+        for (String op : new String[] {"classify", "classify-batch", "recognize", "segment"}) {
+            JsonNode post = paths.get("/v1/models/{id}/" + op).get("post");
+            java.util.Map<String, String> params = new java.util.HashMap<>();
+            post.get("parameters").forEach(p -> params.put(p.get("name").asString(), p.get("in").asString()));
+            assertThat(params).as(op).containsEntry("Request-Timeout", "header").containsEntry("timeout", "query");
+            JsonNode timeout = post.get("responses").get("504").get("content").get("application/problem+json").get("example");
+            assertThat(timeout.get("code").asString()).as(op).isEqualTo("deadline-exceeded");
+            assertThat(timeout.get("timeoutSeconds").asDouble()).as(op).isPositive();
+        }
+        JsonNode busy = paths.get("/v1/models/{id}/classify").get("post").get("responses").get("503");
+        assertThat(busy.get("headers").has("Retry-After")).isTrue();
+        assertThat(busy.get("content").get("application/problem+json").get("example").get("code").asString())
+                .isEqualTo("overloaded");
     }
 }

@@ -83,7 +83,7 @@ class VisionServeSystemIT {
 
     @Test
     void classifiesARealPhoto() throws Exception {
-        ClassificationResult r = api.classify(MODEL, PHOTO, 3);
+        ClassificationResult r = api.classify(MODEL, PHOTO, 3, null, null);
         assertThat(r.getModel()).isEqualTo(MODEL);
         assertThat(r.getImages()).hasSize(1);
         assertThat(r.getImages().get(0).getWidth()).isEqualTo(451);
@@ -98,7 +98,7 @@ class VisionServeSystemIT {
     /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
-        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null,
+        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null,
                 java.util.Collections.nCopies(12, PHOTO));
         assertThat(r.getHead()).isEqualTo("ts_lstm");
         assertThat(r.getFlow()).isEqualTo("farneback");
@@ -114,7 +114,7 @@ class VisionServeSystemIT {
     void classifiesABatchInRequestOrder(@TempDir Path dir) throws Exception {
         File second = dir.resolve("second.jpg").toFile();
         Files.copy(PHOTO.toPath(), second.toPath());
-        ClassificationResult r = api.classifyBatch(MODEL, List.of(PHOTO, second), 2);
+        ClassificationResult r = api.classifyBatch(MODEL, List.of(PHOTO, second), 2, null, null);
         assertThat(r.getImages()).hasSize(2);
         assertThat(r.getImages().get(1).getName()).isEqualTo("second.jpg");
         // the same pixels give the same answer whatever their place in the batch
@@ -139,19 +139,32 @@ class VisionServeSystemIT {
         byte[] jpeg = Files.readAllBytes(PHOTO.toPath());
         File broken = dir.resolve("broken.jpg").toFile();
         Files.write(broken.toPath(), Arrays.copyOf(jpeg, 600));
-        assertThatThrownBy(() -> api.classify(MODEL, broken, 3))
+        assertThatThrownBy(() -> api.classify(MODEL, broken, 3, null, null))
                 .isInstanceOfSatisfying(RestClientResponseException.class, e -> {
                     assertThat(e.getStatusCode().value()).isEqualTo(422);
                     Problem p = problem(e);
                     assertThat(p.getCode()).isEqualTo("corrupt-image");
                     assertThat(p.getImage()).isZero();
                 });
-        assertThat(api.classify(MODEL, PHOTO, 1).getImages()).hasSize(1);
+        assertThat(api.classify(MODEL, PHOTO, 1, null, null).getImages()).hasSize(1);
+    }
+
+    /** The deadline a client asks for travels as the Request-Timeout header: a malformed one is refused by name. */
+    @Test
+    void aMalformedRequestTimeoutIsAProblemNamingIt() {
+        assertThatThrownBy(() -> api.classify(MODEL, PHOTO, 1, "soon", null))
+                .isInstanceOfSatisfying(RestClientResponseException.class, e -> {
+                    assertThat(e.getStatusCode().value()).isEqualTo(400);
+                    Problem p = problem(e);
+                    assertThat(p.getCode()).isEqualTo("invalid-parameter");
+                    assertThat(p.getParameter()).isEqualTo("Request-Timeout");
+                });
+        assertThat(api.classify(MODEL, PHOTO, 1, "30", "500s").getImages()).hasSize(1);
     }
 
     @Test
     void prometheusEndpointHasThePerModelHistogram() throws Exception {
-        api.classify(MODEL, PHOTO, 1);
+        api.classify(MODEL, PHOTO, 1, null, null);
         String metrics = HttpClient.newHttpClient().send(
                 HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/actuator/prometheus")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
@@ -168,7 +181,7 @@ class VisionServeSystemIT {
                     + MODEL + "\", stage=\"total\"}[1m])))";
             double value = Double.NaN;
             for (int i = 0; i < 40 && !(value > 0); i++) {
-                api.classify(MODEL, PHOTO, 1);
+                api.classify(MODEL, PHOTO, 1, null, null);
                 Thread.sleep(500);
                 JsonNode result = prometheus.query(p95);
                 value = result.isEmpty() ? Double.NaN : result.get(0).path("value").get(1).asDouble(Double.NaN);
@@ -188,7 +201,7 @@ class VisionServeSystemIT {
         Path data = VisionServeContainer.REPO.resolve("k6/data");
         SegmentationResult r = segmentation.segment("ivd_net", data.resolve("spine_fat.nii.gz").toFile(),
                 data.resolve("spine_inn.nii.gz").toFile(), data.resolve("spine_opp.nii.gz").toFile(),
-                data.resolve("spine_wat.nii.gz").toFile(), null, List.of("mask"));
+                data.resolve("spine_wat.nii.gz").toFile(), null, List.of("mask"), null, null);
         assertThat(r.getModel()).isEqualTo("ivd_net");
         assertThat(r.getWeights()).isEqualTo("seeded");
         assertThat(r.getInput().getShape()).containsExactly(8, 96, 96);

@@ -11,6 +11,7 @@ import org.visionserve.export.models.Task;
 import org.visionserve.service.classification.ClassificationResult.ImageResult;
 import org.visionserve.service.classification.ClassificationResult.StageTimings;
 import org.visionserve.service.config.VisionServeProperties;
+import org.visionserve.service.image.DecodeStoppedException;
 import org.visionserve.service.image.ImageDecodeException;
 import org.visionserve.service.image.ImageDecoder;
 import org.visionserve.service.image.ImagePreprocessor;
@@ -125,13 +126,19 @@ public class ClassificationService {
                 long d0 = System.nanoTime();
                 RgbImage image;
                 try {
-                    image = decoder.decode(in.bytes(), in.contentType());
+                    // a large image's decode stops with the request (deadline, client gone) mid-image
+                    image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
                 } catch (ImageDecodeException e) {
                     throw new ImageRejectedException(i, in.name(), e);
+                } catch (DecodeStoppedException e) {
+                    scope.check(); // throws: the decode stopped because the scope did
+                    throw e;
                 }
                 long d1 = System.nanoTime();
                 dims[i] = new int[] {image.width(), image.height()};
-                ImagePreprocessor.toTensor(ImagePreprocessor.resizeAndCrop(image, prep), prep, batch);
+                RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
+                scope.check();
+                ImagePreprocessor.toTensor(resized, prep, batch);
                 decodeNanos += d1 - d0;
                 preprocessNanos += System.nanoTime() - d1;
             }

@@ -8,8 +8,10 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadProgressListener;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
@@ -71,7 +73,86 @@ public final class ImageDecoder {
     }
 
     public RgbImage decode(byte[] bytes, String contentTypeOrNull) {
-        return withHeader(bytes, contentTypeOrNull, this::pixels);
+        return decode(bytes, contentTypeOrNull, NEVER);
+    }
+
+    private static final BooleanSupplier NEVER = () -> false;
+
+    /**
+     * Decodes as {@link #decode(byte[], String)}, asking {@code stop} as the reader progresses (about
+     * once per row; the JPEG reader every 5% of the image): once it answers true the reader is aborted
+     * and {@link DecodeStoppedException} thrown, so a large image stops soon after its request ended
+     * instead of decoding to its last row.
+     */
+    public RgbImage decode(byte[] bytes, String contentTypeOrNull, BooleanSupplier stop) {
+        return withHeader(bytes, contentTypeOrNull, (reader, header, warnings) -> {
+            // ImageReader.abort() must come from the reading thread (the JPEG reader refuses any other):
+            // the progress listener is called on it.
+            Aborter aborter = new Aborter(stop);
+            reader.addIIOReadProgressListener(aborter);
+            return pixels(reader, header, warnings, aborter);
+        });
+    }
+
+    /** Aborts the read it listens to once {@code stop} says so. */
+    private static final class Aborter implements IIOReadProgressListener {
+        private final BooleanSupplier stop;
+        boolean aborted;
+
+        Aborter(BooleanSupplier stop) {
+            this.stop = stop;
+        }
+
+        /** Also asked between the steps that follow the read. */
+        void check() {
+            if (aborted || stop.getAsBoolean()) {
+                aborted = true;
+                throw new DecodeStoppedException();
+            }
+        }
+
+        @Override
+        public void imageProgress(ImageReader source, float percentageDone) {
+            // asked on every call, and aborted again: a reader clears requests made before its read began
+            if (stop.getAsBoolean()) {
+                aborted = true;
+                source.abort();
+            }
+        }
+
+        @Override
+        public void sequenceStarted(ImageReader source, int minIndex) {
+        }
+
+        @Override
+        public void sequenceComplete(ImageReader source) {
+        }
+
+        @Override
+        public void imageStarted(ImageReader source, int imageIndex) {
+            imageProgress(source, 0);
+        }
+
+        @Override
+        public void imageComplete(ImageReader source) {
+        }
+
+        @Override
+        public void thumbnailStarted(ImageReader source, int imageIndex, int thumbnailIndex) {
+        }
+
+        @Override
+        public void thumbnailProgress(ImageReader source, float percentageDone) {
+        }
+
+        @Override
+        public void thumbnailComplete(ImageReader source) {
+        }
+
+        @Override
+        public void readAborted(ImageReader source) {
+            aborted = true;
+        }
     }
 
     /** The header facts: the first frame's size as stored, and the metadata that changes what is returned. */
@@ -110,7 +191,7 @@ public final class ImageDecoder {
             reader.setInput(in, true, true);
             reader.addIIOReadWarningListener((IIOReadWarningListener) (source, warning) -> warnings.add(warning));
             return step.run(reader, header(reader, format, bytes), warnings);
-        } catch (ImageDecodeException e) {
+        } catch (ImageDecodeException | DecodeStoppedException e) {
             throw e;
         } catch (IOException e) {
             // ImageIO reports malformed input as IIOException: its message says what is wrong with the data.
@@ -144,7 +225,8 @@ public final class ImageDecoder {
         return header;
     }
 
-    private RgbImage pixels(ImageReader reader, Header header, List<String> warnings) throws IOException {
+    private RgbImage pixels(ImageReader reader, Header header, List<String> warnings, Aborter aborter)
+            throws IOException {
         Format format = header.format();
         ImageMetadata meta = header.meta();
         RgbImage rgb;
@@ -152,16 +234,19 @@ public final class ImageDecoder {
             // Raw components (before any colour transform or ICC conversion the JDK would apply),
             // converted with libjpeg's own rules and tables, as PIL gets them.
             Raster raw = reader.readRaster(0, null);
+            aborter.check(); // an aborted read returns what it had: not an image to convert
             checkWarnings(format, warnings);
             rgb = RasterToRgb.jpeg(raw, meta);
         } else {
             BufferedImage image = reader.read(0);
+            aborter.check();
             checkWarnings(format, warnings);
             rgb = RasterToRgb.convert(image, meta.pillowModeI);
             if (meta.gif != null) {
                 rgb = RasterToRgb.onGifScreen(rgb, image.getColorModel(), meta.gif);
             }
         }
+        aborter.check();
         return Orientation.apply(rgb, meta.orientation);
     }
 

@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
+import org.visionserve.service.runtime.Admission;
 
 /**
  * The service's own meters (names as Prometheus shows them):
@@ -25,8 +27,12 @@ import org.springframework.stereotype.Component;
  *   <li>{@code visionserve_model_load_seconds} gauge {model, device}: session creation plus warm-up</li>
  *   <li>{@code visionserve_model_info} gauge {model, task, device, weights, status}: 1 per known model</li>
  *   <li>{@code visionserve_segmentation_in_flight} gauge: volumes in the segmentation pipeline</li>
- *   <li>{@code visionserve_client_aborts_total} counter {stage}: clients gone mid-upload or mid-response</li>
+ *   <li>{@code visionserve_client_aborts_total} counter {stage}: clients gone mid-upload, while their request was processed, or mid-response</li>
  *   <li>{@code visionserve_upload_timeouts_total} counter: uploads cut for being too slow or stalled</li>
+ *   <li>{@code visionserve_admission_reserved_bytes}, {@code visionserve_admission_budget_bytes} gauges: working
+ *       memory reserved by admitted requests, and the budget</li>
+ *   <li>{@code visionserve_admission_active}, {@code visionserve_admission_waiting} gauges {pool}: requests admitted
+ *       and waiting per admission pool (a model, or a pipeline)</li>
  * </ul>
  */
 @Component
@@ -56,6 +62,42 @@ public class ServiceMetrics {
 
     public ServiceMetrics(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** The service's meters, with the admission gauges read from {@code admission} at each scrape. */
+    @Autowired
+    public ServiceMetrics(MeterRegistry registry, Admission admission) {
+        this(registry);
+        registerAdmission(admission);
+    }
+
+    /**
+     * The admission gauges: memory reserved and the budget, and per pool (a model, or a pipeline) the
+     * requests admitted and waiting; pools defined later get theirs when they are defined.
+     */
+    void registerAdmission(Admission admission) {
+        Gauge.builder("visionserve.admission.reserved", admission, Admission::reservedBytes)
+                .description("Working memory reserved by the requests admitted now")
+                .baseUnit("bytes")
+                .strongReference(true)
+                .register(registry);
+        Gauge.builder("visionserve.admission.budget", admission, Admission::budgetBytes)
+                .description("Working memory all admitted requests may reserve together (visionserve.admission.memory-budget)")
+                .baseUnit("bytes")
+                .strongReference(true)
+                .register(registry);
+        admission.onPoolDefined(pool -> {
+            Gauge.builder("visionserve.admission.active", admission, a -> a.active(pool))
+                    .description("Requests admitted in the pool, being decoded or run")
+                    .tags("pool", pool)
+                    .strongReference(true)
+                    .register(registry);
+            Gauge.builder("visionserve.admission.waiting", admission, a -> a.waiting(pool))
+                    .description("Requests waiting in the pool's queue to be admitted")
+                    .tags("pool", pool)
+                    .strongReference(true)
+                    .register(registry);
+        });
     }
 
     public void recordStage(String model, String device, Stage stage, long nanos) {

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 import org.visionserve.service.config.VisionServeProperties;
@@ -42,6 +44,7 @@ public final class Admission {
 
     private final long budgetBytes;
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> poolListeners = new CopyOnWriteArrayList<>();
     /** Waiting requests of every pool in arrival order; guarded by {@code this}. */
     private final List<Waiter> queue = new ArrayList<>();
     private long reservedBytes;
@@ -63,8 +66,10 @@ public final class Admission {
 
     /** Sets (or changes) a pool's limits; requests already admitted keep their places. */
     public void define(String pool, Limits limits) {
+        boolean[] created = {false};
         pools.compute(pool, (k, p) -> {
             if (p == null) {
+                created[0] = true;
                 return new Pool(k, limits);
             }
             synchronized (this) {
@@ -73,6 +78,23 @@ public final class Admission {
             }
             return p;
         });
+        if (created[0]) {
+            poolListeners.forEach(l -> l.accept(pool));
+        }
+    }
+
+    /**
+     * Tells {@code listener} the name of every pool, those defined already and each one defined later
+     * (the metrics register their per-pool gauges this way; runtime does not know of them).
+     */
+    public void onPoolDefined(Consumer<String> listener) {
+        poolListeners.add(listener);
+        pools.keySet().forEach(listener);
+    }
+
+    /** Whether {@code pool} has been defined. */
+    public boolean defines(String pool) {
+        return pools.containsKey(pool);
     }
 
     /**

@@ -103,6 +103,7 @@ public class ActionController {
             + "a model loading or failed, or a feature model missing",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BUSY)))
+    @Deadline
     public RecognitionResult recognizeMultipart(
             @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
                     + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,

@@ -1,5 +1,6 @@
 package org.visionserve.service.web;
 
+import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -18,7 +19,8 @@ import org.visionserve.service.classification.ClassificationResult;
         @ApiResponse(responseCode = "200", description = "top-k classes per image with stage timings",
                 content = @Content(mediaType = "application/json", schema = @Schema(implementation = ClassificationResult.class),
                         examples = @ExampleObject(value = Examples.CLASSIFIED))),
-        @ApiResponse(responseCode = "400", description = "invalid parameter (top_k out of range, no image)",
+        @ApiResponse(responseCode = "400", description = "invalid parameter (top_k out of range, a malformed timeout or "
+                + "Request-Timeout, no image)",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.BAD_REQUEST))),
         @ApiResponse(responseCode = "404", description = "no such model",
@@ -27,7 +29,8 @@ import org.visionserve.service.classification.ClassificationResult;
         @ApiResponse(responseCode = "409", description = "the model is not a classifier, or is disabled",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.WRONG_TASK))),
-        @ApiResponse(responseCode = "413", description = "body, pixel count or image count over its limit (named with its config key)",
+        @ApiResponse(responseCode = "413", description = "body, pixel count, aspect ratio or image count over its limit, or "
+                + "the working memory the images need over the admission budget (named with its config key)",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.TOO_LARGE))),
         @ApiResponse(responseCode = "415", description = "not an image format the service reads",
@@ -36,8 +39,11 @@ import org.visionserve.service.classification.ClassificationResult;
         @ApiResponse(responseCode = "422", description = "corrupt or truncated image",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.CORRUPT))),
-        @ApiResponse(responseCode = "503", description = "model queue full (Retry-After), or model loading / failed",
+        @ApiResponse(responseCode = "503", description = "the model's admission places and queue are full (overloaded: "
+                + "retry after Retry-After seconds, from the observed service time), or the model is loading (Retry-After) "
+                + "or failed", headers = @Header(name = "Retry-After", description = "seconds after which a retry is "
+                + "likely admitted", schema = @Schema(type = "integer", example = "3")),
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
-                        examples = @ExampleObject(value = Examples.BUSY)))})
+                        examples = @ExampleObject(value = Examples.OVERLOADED)))})
 @interface ClassifyResponses {
 }

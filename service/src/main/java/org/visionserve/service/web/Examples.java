@@ -51,10 +51,17 @@ final class Examples {
              "detail": "model 'ivd_net' is a segmentation model; it cannot serve classification",
              "instance": "/v1/models/ivd_net/classify", "code": "wrong-task"}""";
 
-    static final String BUSY = """
-            {"type": "urn:visionserve:problem:model-busy", "title": "Model at capacity", "status": 503,
-             "detail": "model 'inception_next_tiny' is at capacity (1 running, 64 queued); retry later",
-             "instance": "/v1/models/inception_next_tiny/classify", "code": "model-busy"}""";
+    static final String OVERLOADED = """
+            {"type": "urn:visionserve:problem:overloaded", "title": "At capacity", "status": 503,
+             "detail": "'inception_next_tiny' is at capacity (10 in progress, 64 waiting; visionserve.models.settings.inception_next_tiny.concurrency / .queue-capacity); retry in 3 s",
+             "instance": "/v1/models/inception_next_tiny/classify", "code": "overloaded",
+             "concurrency": 10, "queueCapacity": 64, "retryAfterSeconds": 3}""";
+
+    /** Shared by the inference operations (see {@link Deadline}), hence no instance. */
+    static final String DEADLINE_EXCEEDED = """
+            {"type": "urn:visionserve:problem:deadline-exceeded", "title": "Deadline exceeded", "status": 504,
+             "detail": "the request did not finish within its deadline of 2.5 s; its work was stopped. Deadlines: visionserve.deadlines.*, or less with a Request-Timeout header or a timeout parameter (seconds)",
+             "code": "deadline-exceeded", "timeoutSeconds": 2.5}""";
 
     /** Illustrative (as with trained checkpoints; seeded weights give a flat TS-LSTM answer); TV-L1 on 2 cores. */
     static final String RECOGNIZED = """

@@ -26,6 +26,7 @@ import org.visionserve.service.classification.ClassificationResult;
 import org.visionserve.service.classification.ClassificationService;
 import org.visionserve.service.classification.ImageInput;
 import org.visionserve.service.config.VisionServeProperties;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.web.ModelView.ModelList;
@@ -42,11 +43,13 @@ public class ModelController {
     private final ModelRepository repository;
     private final ClassificationService classifier;
     private final RequestScopes scopes;
+    private final Admission admission;
     private final long maxImageBytes;
 
     public ModelController(ModelRepository repository, ClassificationService classifier, RequestScopes scopes,
-                           VisionServeProperties props) {
+                           Admission admission, VisionServeProperties props) {
         this.repository = repository;
+        this.admission = admission;
         this.classifier = classifier;
         this.scopes = scopes;
         this.maxImageBytes = props.limits().maxImageBytes().toBytes();
@@ -58,7 +61,7 @@ public class ModelController {
             description = "Every model found, whatever its status (loading, ready, failed with its error, disabled).")
     @ApiResponse(responseCode = "200", description = "the models, in the order of their ids")
     public ModelList list() {
-        return new ModelList(repository.all().stream().map(ModelView::of).toList());
+        return new ModelList(repository.all().stream().map(m -> ModelView.of(m, admission)).toList());
     }
 
     @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -71,7 +74,7 @@ public class ModelController {
             schema = @Schema(implementation = Problem.class), examples = @ExampleObject(value = Examples.NOT_FOUND_MODEL)))
     public ModelView get(@PathVariable @Parameter(description = "id of the model (GET /v1/models lists them)",
             example = "inception_next_tiny") String id) {
-        return ModelView.of(repository.get(id));
+        return ModelView.of(repository.get(id), admission);
     }
 
     @PostMapping(path = "/{id}/classify", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
@@ -93,6 +96,7 @@ public class ModelController {
                     @Content(mediaType = "image/webp", schema = @Schema(type = "string", format = "binary")),
                     @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary"))}))
     @ClassifyResponses
+    @Deadline
     public ClassificationResult classifyMultipart(
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("file") @Parameter(hidden = true) MultipartFile file,
@@ -127,6 +131,7 @@ public class ModelController {
             description = "The images run as one batch; at most visionserve.limits.max-batch-images of them. The "
                     + "answer lists them in request order, each with its part's file name.")
     @ClassifyResponses
+    @Deadline
     public ClassificationResult classifyBatch(
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
             @RequestPart("files") @Parameter(description = "the images") List<MultipartFile> files,

@@ -10,6 +10,7 @@ import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.Preprocessing;
 import org.visionserve.export.models.SliceInput;
 import org.visionserve.export.weights.WeightSource.Provenance;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelStatus;
 import org.visionserve.service.runtime.ServedModel;
 
@@ -48,7 +49,24 @@ public record ModelView(
     /** How requests reach the model. */
     public record Runner(@Schema(example = "1") int concurrency, @Schema(example = "64") int queueCapacity,
                          @Schema(example = "2") int intraOpThreads, @Schema(example = "0") Integer queueDepth,
-                         Batching batching) {
+                         Batching batching, AdmissionPool admission) {
+    }
+
+    /** The model's admission pool (absent until the model is loaded). */
+    @Schema(description = "admission: requests of the model admitted at once (decoded and run, each reserving its "
+            + "working memory against visionserve.admission.memory-budget) and waiting beyond them (queueCapacity; "
+            + "beyond that 503 overloaded), with how many are now")
+    public record AdmissionPool(@Schema(example = "10") int concurrency, @Schema(example = "64") int queueCapacity,
+                                @Schema(example = "1") int active, @Schema(example = "0") int waiting) {
+
+        static AdmissionPool of(Admission admission, String pool) {
+            if (!admission.defines(pool)) {
+                return null;
+            }
+            Admission.Limits limits = admission.limits(pool);
+            return new AdmissionPool(limits.concurrency(), limits.queueCapacity(), admission.active(pool),
+                    admission.waiting(pool));
+        }
     }
 
     /** The dynamic batcher's settings (maxBatchSize 1: off, every request runs alone). */
@@ -59,12 +77,13 @@ public record ModelView(
                            @Schema(example = "[]") List<Integer> preferredBatchSizes) {
     }
 
-    static ModelView of(ServedModel m) {
+    static ModelView of(ServedModel m, Admission admission) {
         ModelMetadata meta = m.metadata();
         var s = m.settings();
         Runner runner = new Runner(s.concurrency(), s.queueCapacity(), s.intraOpThreads(),
                 m.runner() == null ? null : m.runner().queueDepth(),
-                new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes()));
+                new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes()),
+                AdmissionPool.of(admission, m.id()));
         String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
         if (meta == null) {
             return new ModelView(m.id(), m.status(), m.error(), null, null, null, device, m.deviceNote(), null, null,

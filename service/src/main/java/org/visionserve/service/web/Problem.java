@@ -35,6 +35,14 @@ record Problem(
         String part,
         @Schema(description = "invalid-volume: not-recognised, invalid-header, unsupported, size-mismatch or truncated",
                 example = "size-mismatch") String reason,
-        @Schema(description = "model-busy, pipeline-busy: the queue capacity that is full", example = "64")
-        Integer queueCapacity) {
+        @Schema(description = "overloaded, pipeline-busy: the queue capacity that is full", example = "64")
+        Integer queueCapacity,
+        @Schema(description = "overloaded: the requests the pool admits at once", example = "10")
+        Integer concurrency,
+        @Schema(description = "overloaded: when a retry is likely admitted, as in the Retry-After header", example = "3")
+        Long retryAfterSeconds,
+        @Schema(description = "payload-too-large over the admission budget: the request's estimated working memory",
+                example = "2147483648") Long estimatedBytes,
+        @Schema(description = "deadline-exceeded: the deadline that applied, in seconds", example = "2.5")
+        Double timeoutSeconds) {
 }

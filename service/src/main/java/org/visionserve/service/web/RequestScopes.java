@@ -40,17 +40,25 @@ public class RequestScopes {
     }
 
     private static RequestScope open(HttpServletRequest request, Duration taskDeadline, String key) {
-        Duration timeout = taskDeadline;
-        Duration asked = parse(request.getParameter(PARAMETER), PARAMETER);
-        Duration header = parse(request.getHeader(HEADER), HEADER);
-        if (header != null && (asked == null || header.compareTo(asked) < 0)) {
-            asked = header;
-        }
-        if (asked != null && asked.compareTo(timeout) < 0) {
-            timeout = asked;
-        }
+        Duration timeout = timeout(taskDeadline, request.getParameter(PARAMETER), request.getHeader(HEADER));
         Object probe = request.getAttribute(ConnectionProbeValve.ATTRIBUTE);
         return RequestScope.open(timeout, probe instanceof BooleanSupplier b ? b : () -> false);
+    }
+
+    /**
+     * The shortest of the task's deadline, the {@code timeout} parameter and the {@code Request-Timeout}
+     * header (either may be null).
+     *
+     * @throws InvalidParameterException naming the parameter or header whose value is no positive duration
+     */
+    static Duration timeout(Duration taskDeadline, String parameter, String header) {
+        Duration timeout = taskDeadline;
+        for (Duration asked : new Duration[] {parse(parameter, PARAMETER), parse(header, HEADER)}) {
+            if (asked != null && asked.compareTo(timeout) < 0) {
+                timeout = asked;
+            }
+        }
+        return timeout;
     }
 
     private static Duration parse(String value, String name) {
@@ -59,7 +67,7 @@ public class RequestScopes {
         }
         Duration d;
         try {
-            d = value.strip().matches("\\d+(\\.\\d+)?")
+            d = value.strip().matches("\\+?\\d+(\\.\\d+)?") // a bare number is seconds
                     ? Duration.ofNanos((long) (Double.parseDouble(value.strip()) * 1e9))
                     : DurationStyle.SIMPLE.parse(value.strip());
         } catch (IllegalArgumentException | ArithmeticException e) {

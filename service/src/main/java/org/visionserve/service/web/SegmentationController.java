@@ -126,6 +126,7 @@ public class SegmentationController {
     @ApiResponse(responseCode = "503", description = "volume pipeline or model queue full (Retry-After), model loading",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.SEGMENT_BUSY)))
+    @Deadline
     public ResponseEntity<Object> segment(
             @PathVariable @Parameter(description = "id of a segmentation model (ivd_net by default)",
                     example = "ivd_net") String id,

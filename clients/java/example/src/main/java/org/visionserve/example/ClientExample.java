@@ -59,7 +59,8 @@ public final class ClientExample {
 
         String classifier = firstOf(ready, "classification");
         File photo = file(data, "chelsea.jpg");
-        ClassificationResult c = new ClassificationApi(client).classify(classifier, photo, 3);
+        // Request-Timeout (or the timeout parameter, the last argument): the answer within 30 s, or 504
+        ClassificationResult c = new ClassificationApi(client).classify(classifier, photo, 3, "30", null);
         List<Prediction> top = c.getImages().get(0).getPredictions();
         System.out.printf(Locale.ROOT, "classify %s with %s (weights %s): %dx%d, %s%n", photo.getName(), c.getModel(),
                 c.getWeights(), c.getImages().get(0).getWidth(), c.getImages().get(0).getHeight(), predictions(top));
@@ -69,7 +70,7 @@ public final class ClientExample {
 
         String head = firstOf(ready, "action-recognition");
         File clip = file(data, "clip.mp4");
-        RecognitionResult r = new ActionRecognitionApi(client).recognize(head, "farneback", 3, clip, null);
+        RecognitionResult r = new ActionRecognitionApi(client).recognize(head, "farneback", 3, null, null, clip, null);
         System.out.printf(Locale.ROOT, "recognize %s with %s (flow %s, %d frames at %.0f fps, %d sampled): %s%n",
                 clip.getName(), r.getModel(), r.getFlow(), r.getClip().getFrames(), r.getClip().getFps(),
                 r.getFrameIndices().size(), predictions(r.getPredictions()));
@@ -81,7 +82,7 @@ public final class ClientExample {
         String segmenter = firstOf(ready, "segmentation");
         SegmentationResult s = new SegmentationApi(client).segment(segmenter, file(data, "spine_fat.nii.gz"),
                 file(data, "spine_inn.nii.gz"), file(data, "spine_opp.nii.gz"), file(data, "spine_wat.nii.gz"),
-                null, null);
+                null, null, null, null);
         System.out.printf(Locale.ROOT, "segment spine_{fat,inn,opp,wat}.nii.gz with %s: shape %s, %d disc(s) %s, "
                         + "%d foreground voxels%n", s.getModel(), s.getInput().getShape(), s.getDiscs().size(),
                 s.getDiscs().stream().map(d -> d.getLabel() + " " + d.getVoxels() + " voxels").toList(),
