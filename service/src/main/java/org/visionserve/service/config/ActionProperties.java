@@ -50,10 +50,11 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
 
     /** Upload bounds of one clip (video or frame list); see {@link ClipLimits}. */
     public record Limits(@DefaultValue("64MB") DataSize maxBytes, @DefaultValue("30s") Duration maxDuration,
-                         @DefaultValue("750") int maxFrames, @DefaultValue("307200") long maxPixels) {
+                         @DefaultValue("750") int maxFrames, @DefaultValue("307200") long maxPixels,
+                         @DefaultValue("10") int maxAspectRatio) {
 
         public ClipLimits clipLimits() {
-            return new ClipLimits(maxBytes.toBytes(), maxDuration, maxFrames, maxPixels);
+            return new ClipLimits(maxBytes.toBytes(), maxDuration, maxFrames, maxPixels, maxAspectRatio);
         }
     }
 
@@ -74,6 +75,7 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
             case DURATION -> "max-duration";
             case FRAMES -> "max-frames";
             case PIXELS -> "max-pixels";
+            case ASPECT_RATIO -> "max-aspect-ratio";
         };
     }
 }
