@@ -143,6 +143,9 @@ record VideoHeader(String format, String codec, int width, int height, long fram
             if (par.codec_type() != AVMEDIA_TYPE_VIDEO) {
                 continue;
             }
+            if (par.width() <= 0 || par.height() <= 0) {
+                probeStreams(oc, decoderPixels);
+            }
             long duration = -1;
             if (st.duration() != AV_NOPTS_VALUE && st.duration() > 0 && valid(st.time_base())) {
                 duration = (long) (st.duration() * av_q2d(st.time_base()) * 1e6);
@@ -151,9 +154,6 @@ record VideoHeader(String format, String codec, int width, int height, long fram
             }
             AVRational rate = valid(st.avg_frame_rate()) ? st.avg_frame_rate() : st.r_frame_rate();
             double fps = valid(rate) ? av_q2d(rate) : 0;
-            if (par.width() <= 0 || par.height() <= 0) {
-                probeStreams(oc, decoderPixels);
-            }
             BytePointer codec = avcodec.avcodec_get_name(par.codec_id());
             return new VideoHeader(format, codec == null ? "unknown" : codec.getString(), par.width(), par.height(),
                     st.nb_frames() > 0 ? st.nb_frames() : -1, duration, fps);
