@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -27,6 +27,7 @@ import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.Prediction;
 import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.DirectBuffers;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
@@ -38,9 +39,14 @@ import org.visionserve.service.runtime.UnknownModelException;
  * The clip pipeline behind {@code POST /v1/models/{head}/recognize}: decode, sample, optical flow and
  * stream tensors ({@link ClipPipeline}), the RGB and flow ResNets through their models' runners (in
  * sub-batches of {@code stream-batch} frames), the {@code [1, 25, 4096]} feature matrix through the
- * head's runner, and the baseline and per-stream scores from the ResNets' logits. At most
- * {@code concurrency} clips run at once and {@code queue-capacity} wait; beyond that a request is
- * refused at once. Each request's direct buffers are freed when it ends.
+ * head's runner, and the baseline and per-stream scores from the ResNets' logits.
+ *
+ * <p>One request lifecycle: the clip is measured from its container's (or its frames') headers and
+ * refused over a limit before anything is decoded; it is then admitted into the {@value #POOL} pool
+ * of {@link Admission} by the working memory its shape implies ({@link ClipPipeline#workingBytes}), at
+ * most {@code concurrency} at once and {@code queue-capacity} waiting (beyond that 503 with
+ * Retry-After); every stage (decode loops, each flow pair and tensor task, each ResNet and head run)
+ * stops when the request's scope ends. Each request's direct buffers are freed when it ends.
  */
 @Service
 public class ActionRecognitionService implements DisposableBean {
@@ -50,6 +56,9 @@ public class ActionRecognitionService implements DisposableBean {
     /** Stage names of the {@code visionserve_stage_seconds} histogram for clips. */
     public static final List<String> STAGES = List.of("decode", "flow", "preprocess", "queue", "features_rgb",
             "features_flow", "head", "total");
+
+    /** The clips' admission pool. */
+    public static final String POOL = "clips";
 
     private static final int POINTS = FrameSampling.POINTS;
     private static final int RGB_FRAME = 3 * ClipTensors.PLANE;
@@ -64,16 +73,16 @@ public class ActionRecognitionService implements DisposableBean {
      * if it serves an action-recognition head ({@code preload-natives}), else by the first clip request.
      */
     private CompletableFuture<ClipPipeline> pipeline;
-    private final Semaphore admission;
-    private final Semaphore slots;
-    private final AtomicInteger inProgress = new AtomicInteger();
+    private final Admission admission;
 
-    public ActionRecognitionService(ModelRepository repository, ServiceMetrics metrics, ActionProperties props) {
+    public ActionRecognitionService(ModelRepository repository, ServiceMetrics metrics, ActionProperties props,
+                                    Admission admission) {
         this.repository = repository;
         this.metrics = metrics;
         this.props = props;
-        this.admission = new Semaphore(props.concurrency() + props.queueCapacity());
-        this.slots = new Semaphore(props.concurrency(), true);
+        this.admission = admission;
+        admission.define(POOL, new Admission.Limits(props.concurrency(), props.queueCapacity(),
+                ActionProperties.PREFIX + "concurrency / queue-capacity"));
         if (props.preloadNatives()) {
             Thread watcher = new Thread(this::startWhenAHeadIsServed, "clip-pipeline-watch");
             watcher.setDaemon(true);
@@ -97,63 +106,24 @@ public class ActionRecognitionService implements DisposableBean {
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK, RequestScope scope)
             throws InterruptedException {
-        return recognize(headId, flow, topK, scope, p -> p.decoder().decode(video));
+        return recognize(headId, flow, topK, scope, p -> p.decoder().measure(video),
+                (p, shape) -> p.decoder().decode(video, shape, scope));
     }
 
     /** Recognises the action in frame images given in time order. */
     public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK,
                                              RequestScope scope) throws InterruptedException {
-        return recognize(headId, flow, topK, scope, p -> p.decoder().decodeImages(frames));
-    }
-
-    /** Clips holding a slot or waiting for one. */
-    public int inProgress() {
-        return inProgress.get();
+        return recognize(headId, flow, topK, scope, p -> p.decoder().measureImages(frames),
+                (p, shape) -> p.decoder().decodeImages(frames, shape, scope));
     }
 
     /**
-     * Takes one of the pipeline's clip slots, waiting in the clip queue if there is room in it.
-     *
-     * @throws PipelineBusyException if every slot is taken and the queue is full
+     * @param measure the upload measured from its headers (nothing decoded)
+     * @param decode  the upload decoded within its measured shape
      */
-    public Permit admit() throws InterruptedException {
-        if (!admission.tryAcquire()) {
-            throw new PipelineBusyException(props.concurrency(), props.queueCapacity());
-        }
-        inProgress.incrementAndGet();
-        try {
-            slots.acquire();
-        } catch (InterruptedException e) {
-            inProgress.decrementAndGet();
-            admission.release();
-            throw e;
-        }
-        return new Permit();
-    }
-
-    /** A clip slot, given back on close. */
-    public final class Permit implements AutoCloseable {
-        private boolean closed;
-
-        private Permit() {
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                slots.release();
-                admission.release();
-                inProgress.decrementAndGet();
-            }
-        }
-    }
-
-    private interface Decode {
-        DecodedClip run(ClipPipeline pipeline);
-    }
-
-    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, RequestScope scope, Decode decode)
+    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, RequestScope scope,
+                                        Function<ClipPipeline, ClipShape> measure,
+                                        BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
             throws InterruptedException {
         // Every model check before any work: a wrong id costs nothing.
         ServedModel head = repository.ready(headId);
@@ -166,18 +136,24 @@ public class ActionRecognitionService implements DisposableBean {
 
         long t0 = System.nanoTime();
         ClipPipeline pipeline = pipeline();
-        try (Permit permit = admit()) {
+        long started = System.nanoTime();
+        // Measured from its headers and refused over a limit (413) before anything is decoded, then
+        // admitted by the working memory its shape implies, before anything is decoded either.
+        ClipShape shape = measure.apply(pipeline);
+        long measured = System.nanoTime();
+        try (Admission.Ticket ticket = admission.admit(POOL, pipeline.workingBytes(shape), scope)) {
             long admitted = System.nanoTime();
-            DecodedClip clip = decode.run(pipeline);
+            DecodedClip clip = decode.apply(pipeline, shape);
             long decoded = System.nanoTime();
+            long decodeNanos = (measured - started) + (decoded - admitted);
             int frames = clip.frameCount();
             DirectBuffers buffers = DirectBuffers.shared();
             try (DirectBuffers.Lease rgbInput = buffers.take(PreparedClip.RGB_FLOATS);
                  DirectBuffers.Lease flowInput = buffers.take(PreparedClip.FLOW_FLOATS);
                  DirectBuffers.Lease headInput = buffers.take(POINTS * 2 * Fusion.FEATURES)) {
                 long allocated = System.nanoTime();
-                PreparedClip prepared = pipeline.prepare(clip, flow, norm, decoded - admitted, rgbInput.floats(),
-                        flowInput.floats());
+                PreparedClip prepared = pipeline.prepare(clip, flow, norm, decodeNanos, rgbInput.floats(),
+                        flowInput.floats(), scope);
                 clip = null; // the decoded frames can go while the networks run
 
                 StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope);
@@ -198,7 +174,8 @@ public class ActionRecognitionService implements DisposableBean {
 
                 PreparedClip.Timings pt = prepared.timings();
                 long preprocess = (allocated - decoded) + pt.tensorsNanos(); // buffers + resize/normalise/crop
-                long queue = (admitted - t0) + rgbRun.queueNanos + flowRun.queueNanos + headRun.queueNanos();
+                long queue = (started - t0) + ticket.queueNanos() + rgbRun.queueNanos + flowRun.queueNanos
+                        + headRun.queueNanos();
                 long total = end - t0;
                 String headDevice = device(head);
                 record(headId, headDevice, "decode", pt.decodeNanos());
@@ -323,7 +300,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** The pipeline, once its native libraries are loaded (the first requests may wait for that). */
-    private ClipPipeline pipeline() {
+    ClipPipeline pipeline() {
         try {
             return startPipeline().join();
         } catch (CompletionException e) {

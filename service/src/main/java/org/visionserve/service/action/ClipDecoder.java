@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -20,11 +21,15 @@ import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
 import org.bytedeco.javacv.FrameGrabber;
+import org.visionserve.service.runtime.RequestScope;
 
 /**
  * Turns an uploaded clip (MP4, MOV, WebM/Matroska or AVI bytes, decoded by FFmpeg through JavaCV) or
- * a list of frame images into {@link DecodedClip} RGB frames, within {@link ClipLimits}. Thread-safe:
- * every call opens its own grabber and frees its native memory before returning.
+ * a list of frame images into {@link DecodedClip} RGB frames, within {@link ClipLimits}, in two steps:
+ * {@link #measure} reads the container's (or each frame's) header and checks it against the limits
+ * before anything is decoded; {@link #decode} then decodes no more, and no larger, frames than measured,
+ * checking the request's scope before each. Thread-safe: every call opens its own grabber and frees its
+ * native memory before returning.
  */
 public final class ClipDecoder {
 
@@ -38,6 +43,7 @@ public final class ClipDecoder {
 
     private final ClipLimits limits;
     private final int decoderThreads;
+    private final AtomicLong framesDecoded = new AtomicLong();
 
     /**
      * @param decoderThreads threads FFmpeg's video decoder may use per clip (FFmpeg's default is one
@@ -56,37 +62,78 @@ public final class ClipDecoder {
         return limits;
     }
 
-    /** Decodes a whole video file held in memory. */
-    public DecodedClip decode(byte[] video) {
+    /** Frames (of videos and of frame lists) this decoder has decoded, for all requests together. */
+    public long framesDecoded() {
+        return framesDecoded.get();
+    }
+
+    /**
+     * Measures a video file from its container header, before any frame is decoded: the container and
+     * its video stream, the frame size, the declared duration and frame count, all checked against the
+     * limits.
+     *
+     * @throws ClipDecodeException if the file is no supported video or declares more than a limit allows
+     */
+    public ClipShape measure(byte[] video) {
         if (video.length == 0) {
             throw new ClipDecodeException(CORRUPT, "empty upload: 0 bytes");
         }
         limits.checkBytes(video.length);
-        boolean looksLikeVideo = knownContainerSignature(video);
+        VideoHeader header = VideoHeader.read(video, VideoHeader.decoderPixels(limits.maxPixels()));
+        if (header == null) {
+            // FFmpeg's own message would name its input object (java.io.ByteArrayInputStream@...): not for clients.
+            throw knownContainerSignature(video)
+                    ? new ClipDecodeException(CORRUPT, "the video container cannot be read (truncated or damaged)")
+                    : new ClipDecodeException(UNSUPPORTED, "not a video: expected an MP4, MOV, WebM or AVI file");
+        }
+        String format = header.format();
+        if (CONTAINERS.stream().noneMatch(c -> List.of(format.split(",")).contains(c))) {
+            throw new ClipDecodeException(UNSUPPORTED, "container '" + format
+                    + "' is not supported: expected an MP4, MOV, WebM or AVI file");
+        }
+        if (!header.hasVideo()) {
+            throw new ClipDecodeException(UNSUPPORTED, "the " + format + " file has no video stream");
+        }
+        limits.checkSize(header.width(), header.height());
+        // One frame of slack for the rounding of durations and of duration x rate.
+        long frameMicros = header.fps() > 0 ? (long) (1e6 / header.fps()) : 0;
+        if (header.durationMicros() > 0) {
+            limits.checkDuration(header.durationMicros() - frameMicros);
+        }
+        long expected = header.expectedFrames();
+        if (expected > 0) {
+            limits.checkFrames(header.frames() > 0 ? expected : expected - 1);
+        }
+        // A declared length bounds what decoding may produce (with slack for rounding and variable rates);
+        // without one, the frame limit does.
+        int frames = expected > 0 ? (int) Math.min(limits.maxFrames(), expected + Math.max(2, expected / 10))
+                : limits.maxFrames();
+        return new ClipShape(header.width(), header.height(), frames, format + "/" + header.codec(), header.fps());
+    }
+
+    /** Measures and decodes a video file (tests, tools: no deadline). */
+    public DecodedClip decode(byte[] video) {
+        return ScopedTasks.unbounded(scope -> decode(video, measure(video), scope));
+    }
+
+    /**
+     * Decodes a video file measured by {@link #measure}, checking the scope before each frame. The
+     * frames may not be larger or more than measured (the working memory was estimated from that).
+     */
+    public DecodedClip decode(byte[] video, ClipShape shape, RequestScope scope) {
+        scope.check();
         FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(new ByteArrayInputStream(video), video.length);
         try {
             grabber.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             grabber.setVideoOption("threads", Integer.toString(decoderThreads));
+            // The decoder refuses frames far larger than the container declared (a lying codec header).
+            grabber.setVideoOption("max_pixels", Long.toString(VideoHeader.decoderPixels(shape.pixels())));
             try {
-                grabber.start();
+                grabber.start(false); // no stream-info probing: nothing is decoded outside the loop below
             } catch (FrameGrabber.Exception e) {
-                // JavaCV's message names its input object (java.io.ByteArrayInputStream@...): not for clients.
-                throw looksLikeVideo
-                        ? new ClipDecodeException(CORRUPT, "the video container cannot be read (truncated or damaged)", e)
-                        : new ClipDecodeException(UNSUPPORTED,
-                                "not a video: expected an MP4, MOV, WebM or AVI file", e);
+                throw new ClipDecodeException(CORRUPT, "the video stream cannot be opened (damaged data)", e);
             }
-            String format = grabber.getFormat();
-            if (format == null || CONTAINERS.stream().noneMatch(c -> List.of(format.split(",")).contains(c))) {
-                throw new ClipDecodeException(UNSUPPORTED, "container '" + format
-                        + "' is not supported: expected an MP4, MOV, WebM or AVI file");
-            }
-            if (!grabber.hasVideo() || grabber.getImageWidth() <= 0 || grabber.getImageHeight() <= 0) {
-                throw new ClipDecodeException(UNSUPPORTED, "the " + format + " file has no video stream");
-            }
-            checkMetadata(grabber);
-            return new DecodedClip(grabber.getImageWidth(), grabber.getImageHeight(), grabFrames(grabber),
-                    grabber.getFrameRate(), format + "/" + grabber.getVideoCodecName());
+            return grabFrames(grabber, shape, scope);
         } finally {
             try {
                 grabber.close(); // stop + release: frees the codec, format context, scaler and frame buffers
@@ -96,41 +143,45 @@ public final class ClipDecoder {
         }
     }
 
-    /** Limits the container declares, before any frame is decoded; one frame of slack for rounding. */
-    private void checkMetadata(FFmpegFrameGrabber g) {
-        limits.checkSize(g.getImageWidth(), g.getImageHeight());
-        double fps = g.getFrameRate();
-        long frameMicros = fps > 0 ? (long) (1e6 / fps) : 0;
-        if (g.getLengthInTime() > 0) {
-            limits.checkDuration(g.getLengthInTime() - frameMicros);
-        }
-        if (g.getLengthInVideoFrames() > 0) {
-            limits.checkFrames(g.getLengthInVideoFrames() - 1L);
-        }
-    }
-
-    private List<byte[]> grabFrames(FFmpegFrameGrabber g) {
-        int width = g.getImageWidth();
-        int height = g.getImageHeight();
+    private DecodedClip grabFrames(FFmpegFrameGrabber g, ClipShape shape, RequestScope scope) {
         List<byte[]> frames = new ArrayList<>();
+        int width = -1;
+        int height = -1;
         long firstTimestamp = Long.MIN_VALUE;
         try {
-            Frame frame;
-            while ((frame = g.grabImage()) != null) {
+            while (true) {
+                scope.check();
+                Frame frame = g.grabImage();
+                if (frame == null) {
+                    break;
+                }
                 if (frame.image == null) {
                     continue;
                 }
-                if (frame.imageWidth != width || frame.imageHeight != height) {
+                if (width < 0) {
+                    width = frame.imageWidth;
+                    height = frame.imageHeight;
+                    limits.checkSize(width, height);
+                    if ((long) width * height > shape.pixels()) {
+                        throw new ClipDecodeException(CORRUPT, "the frames are " + width + "x" + height
+                                + ", larger than the " + shape.width() + "x" + shape.height() + " the container declares");
+                    }
+                } else if (frame.imageWidth != width || frame.imageHeight != height) {
                     throw new ClipDecodeException(UNSUPPORTED, "the frame size changes within the clip, from "
                             + width + "x" + height + " to " + frame.imageWidth + "x" + frame.imageHeight);
                 }
                 // Enforced on the decoded stream itself: an endless or lying stream stops here.
                 limits.checkFrames(frames.size() + 1L);
+                if (frames.size() >= shape.frames()) {
+                    throw new ClipDecodeException(CORRUPT, "the video holds more frames than its container"
+                            + " declares (" + shape.frames() + " with slack)");
+                }
                 if (firstTimestamp == Long.MIN_VALUE) {
                     firstTimestamp = frame.timestamp;
                 }
                 limits.checkDuration(frame.timestamp - firstTimestamp);
                 frames.add(packedRgb(frame));
+                framesDecoded.incrementAndGet();
             }
         } catch (FrameGrabber.Exception e) {
             throw new ClipDecodeException(CORRUPT, "the video cannot be decoded after " + frames.size()
@@ -139,7 +190,8 @@ public final class ClipDecoder {
         if (frames.isEmpty()) {
             throw new ClipDecodeException(CORRUPT, "the video stream has no decodable frames");
         }
-        return frames;
+        double fps = shape.fps() > 0 ? shape.fps() : g.getFrameRate();
+        return new DecodedClip(width, height, frames, fps, shape.source());
     }
 
     /** Copies the grabber's RGB24 frame (rows padded to imageStride) into a packed array. */
@@ -171,15 +223,12 @@ public final class ClipDecoder {
     }
 
     /**
-     * Decodes a list of frame images in time order (any format ImageIO reads: PNG, JPEG, BMP, GIF),
-     * taking the raw 8-bit samples: no colour management, grey replicated to R, G, B, alpha dropped,
-     * palettes expanded, 16-bit samples reduced to their high byte.
-     *
-     * <p>Every frame's size is read from its header and checked before any frame is decoded: one frame
-     * over {@code maxPixels} anywhere in the list costs no decoding, and with at most {@code maxFrames}
-     * frames of one size the decoded clip is bounded by {@code maxFrames x maxPixels} before it exists.
+     * Measures a list of frame images from their headers, before any is decoded: every frame's size is
+     * read (through the reader ImageIO.read uses) and checked, so one frame over a limit anywhere in the
+     * list costs no decoding, and with at most {@code maxFrames} frames of one size the decoded clip is
+     * bounded by {@code maxFrames x maxPixels} before it exists.
      */
-    public DecodedClip decodeImages(List<byte[]> images) {
+    public ClipShape measureImages(List<byte[]> images) {
         if (images.isEmpty()) {
             throw new ClipDecodeException(CORRUPT, "empty upload: no frames");
         }
@@ -198,8 +247,26 @@ public final class ClipDecoder {
                         + " but frame 0 is " + width + "x" + height);
             }
         }
+        return new ClipShape(width, height, images.size(), "images", 0);
+    }
+
+    /** Measures and decodes a list of frame images (tests, tools: no deadline). */
+    public DecodedClip decodeImages(List<byte[]> images) {
+        return ScopedTasks.unbounded(scope -> decodeImages(images, measureImages(images), scope));
+    }
+
+    /**
+     * Decodes frame images measured by {@link #measureImages} in time order (any format ImageIO reads:
+     * PNG, JPEG, BMP, GIF), taking the raw 8-bit samples: no colour management, grey replicated to R, G,
+     * B, alpha dropped, palettes expanded, 16-bit samples reduced to their high byte. The scope is checked
+     * before each frame.
+     */
+    public DecodedClip decodeImages(List<byte[]> images, ClipShape shape, RequestScope scope) {
+        int width = shape.width();
+        int height = shape.height();
         List<byte[]> frames = new ArrayList<>(images.size());
         for (int i = 0; i < images.size(); i++) {
+            scope.check();
             BufferedImage image;
             try {
                 image = ImageIO.read(new ByteArrayInputStream(images.get(i)));
@@ -214,6 +281,7 @@ public final class ClipDecoder {
                         + " image its header declares");
             }
             frames.add(rawRgb(image));
+            framesDecoded.incrementAndGet();
         }
         return new DecodedClip(width, height, frames, 0, "images");
     }

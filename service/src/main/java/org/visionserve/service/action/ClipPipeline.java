@@ -7,24 +7,41 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.visionserve.service.runtime.RequestScope;
 
 /**
- * From an uploaded clip to the two ResNet streams' inputs: decode, sample 25 points, optical flow of
- * exactly the frame pairs the 25 stacks use (each once, spread over a bounded pool), RGB and flow
- * tensors. One instance serves all requests; its pool bounds the flow and preprocessing threads of
- * all of them together. Do not call it from its own pool's threads.
+ * From an uploaded clip to the two ResNet streams' inputs: measure (from headers), decode, sample 25
+ * points, optical flow of exactly the frame pairs the 25 stacks use (each once, spread over a bounded
+ * pool), RGB and flow tensors, every step for as long as the request's scope lasts. One instance serves
+ * all requests; its pool bounds the flow and preprocessing threads of all of them together. Do not call
+ * it from its own pool's threads.
  */
 public final class ClipPipeline implements AutoCloseable {
+
+    /**
+     * Decoding, per frame pixel, beyond the frames kept: the decoder's reference frames and its RGB
+     * conversion (video), or the image reader's raster and the sample copy (frames). An upper estimate.
+     */
+    static final int DECODING_BYTES_PER_PIXEL = 32;
+    /**
+     * One frame pair's flow in progress, per pixel: OpenCV's TV-L1 buffers (float planes over its
+     * five-scale pyramid), the raw field as a matrix and as Java floats, the two grey frames and the
+     * stretched components. Measured: the peak RSS of a JVM grows by about 40 MB over one 640x480 TV-L1
+     * pair (130 bytes a pixel); Farneback needs less, both are counted as TV-L1.
+     */
+    static final int FLOW_BYTES_PER_PIXEL = 144;
 
     private final ClipDecoder decoder;
     private final ThreadPoolExecutor pool;
     private final OpticalFlow flow;
+    private final int threads;
 
     /**
      * @param threads flow and preprocessing threads shared by all requests (e.g. the number of cores)
      */
     public ClipPipeline(ClipLimits limits, int threads) {
         this.decoder = new ClipDecoder(limits);
+        this.threads = threads;
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "clip-flow-" + n.incrementAndGet());
@@ -43,38 +60,73 @@ public final class ClipPipeline implements AutoCloseable {
         return decoder;
     }
 
-    /** A video file (MP4, MOV, WebM, AVI) to stream inputs. */
+    /** The optical flow stage (its count of pairs computed). */
+    public OpticalFlow flow() {
+        return flow;
+    }
+
+    /**
+     * The working memory a clip of this shape is estimated to hold at its peak, from decoding to its
+     * stream tensors and the networks' features: what it is admitted by. The decoded frames stay until
+     * the tensors are built; the flow fields of all pairs until the flow stacks are; at most one step per
+     * pool thread is in progress (decoding, a pair's flow, or a point's planes). ONNX Runtime's own
+     * memory for the ResNet runs is not counted.
+     */
+    public long workingBytes(ClipShape shape) {
+        long px = shape.pixels();
+        int frames = Math.max(shape.frames(), FrameSampling.MIN_FRAMES);
+        int pairs = FrameSampling.of(frames).pairs().length;
+        long decoded = frames * px * 3;
+        long fields = pairs * px * 2;
+        long decoding = px * DECODING_BYTES_PER_PIXEL;
+        long flowing = Math.min(threads, pairs) * px * FLOW_BYTES_PER_PIXEL;
+        // a point's planes: the source plane, the resize's temporary (height x crop) and the crop, as floats
+        long planes = Math.min(threads, FrameSampling.POINTS) * 4L
+                * (px + (long) shape.height() * ClipTensors.CROP + ClipTensors.PLANE);
+        return decoded + fields + Math.max(decoding, Math.max(flowing, planes)) + STREAM_BYTES;
+    }
+
+    /** The stream tensors, the head's input and the streams' features, whatever the clip. */
+    static final long STREAM_BYTES = 4L * (PreparedClip.RGB_FLOATS + PreparedClip.FLOW_FLOATS
+            + 2L * FrameSampling.POINTS * Fusion.FEATURES // head input
+            + 2L * FrameSampling.POINTS * Fusion.FEATURES); // the two streams' features
+
+    /** A video file (MP4, MOV, WebM, AVI) to stream inputs (no deadline: tests, tools). */
     public PreparedClip prepare(byte[] video, FlowMethod method, StreamNormalization norm) {
         long t0 = System.nanoTime();
         DecodedClip clip = decoder.decode(video);
         return prepare(clip, method, norm, System.nanoTime() - t0);
     }
 
-    /** Frame images in time order to stream inputs. */
+    /** Frame images in time order to stream inputs (no deadline: tests, tools). */
     public PreparedClip prepareImages(List<byte[]> images, FlowMethod method, StreamNormalization norm) {
         long t0 = System.nanoTime();
         DecodedClip clip = decoder.decodeImages(images);
         return prepare(clip, method, norm, System.nanoTime() - t0);
     }
 
-    /** Already decoded frames to stream inputs. */
+    /** Already decoded frames to stream inputs (no deadline: tests, tools). */
     public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos) {
-        return prepare(clip, method, norm, decodeNanos, ClipTensors.direct(PreparedClip.RGB_FLOATS),
-                ClipTensors.direct(PreparedClip.FLOW_FLOATS));
+        FloatBuffer rgb = ClipTensors.direct(PreparedClip.RGB_FLOATS);
+        FloatBuffer flowOut = ClipTensors.direct(PreparedClip.FLOW_FLOATS);
+        return ScopedTasks.unbounded(scope -> prepare(clip, method, norm, decodeNanos, rgb, flowOut, scope));
     }
 
     /**
      * As above, writing the stream inputs into the caller's direct buffers ({@link PreparedClip#RGB_FLOATS}
-     * and {@link PreparedClip#FLOW_FLOATS} values), so the caller decides when their memory is freed.
+     * and {@link PreparedClip#FLOW_FLOATS} values), so the caller decides when their memory is freed;
+     * every task of it starts only while the scope lasts.
+     *
+     * @throws org.visionserve.service.runtime.RequestCancelledException once the scope ended
      */
     public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos,
-                                FloatBuffer rgbOut, FloatBuffer flowOut) {
+                                FloatBuffer rgbOut, FloatBuffer flowOut, RequestScope scope) {
         FrameSampling sampling = FrameSampling.of(clip.frameCount());
         long t1 = System.nanoTime();
-        Map<Integer, FlowField> fields = flow.compute(clip, sampling.pairs(), method);
+        Map<Integer, FlowField> fields = flow.compute(clip, sampling.pairs(), method, scope);
         long t2 = System.nanoTime();
-        FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool, rgbOut);
-        FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool, flowOut);
+        FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool, rgbOut, scope);
+        FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool, flowOut, scope);
         long t3 = System.nanoTime();
         return new PreparedClip(rgb, flowStacks, sampling, method, clip.width(), clip.height(), clip.fps(),
                 clip.source(), fields.size(), new PreparedClip.Timings(decodeNanos, t2 - t1, t3 - t2));

@@ -7,9 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import org.visionserve.service.runtime.RequestScope;
 
 /**
  * Builds the two streams' inputs for the 25 sample points into direct float buffers (shared by ONNX
@@ -26,15 +25,19 @@ public final class ClipTensors {
     private ClipTensors() {
     }
 
-    /** RGB planes R, G, B of each sample point's frame. */
+    /** RGB planes R, G, B of each sample point's frame (no deadline: tests, tools). */
     public static FloatBuffer rgb(DecodedClip clip, FrameSampling sampling, StreamNormalization norm,
                                   ExecutorService pool) {
-        return rgb(clip, sampling, norm, pool, direct(sampling.rgbFrames().length * 3 * PLANE));
+        FloatBuffer out = direct(sampling.rgbFrames().length * 3 * PLANE);
+        return ScopedTasks.unbounded(scope -> rgb(clip, sampling, norm, pool, out, scope));
     }
 
-    /** As above, into {@code out} (at least {@code points * 3 * PLANE} values), which is returned. */
+    /**
+     * As above, into {@code out} (at least {@code points * 3 * PLANE} values), which is returned; one task
+     * per point, each started only while the scope lasts.
+     */
     public static FloatBuffer rgb(DecodedClip clip, FrameSampling sampling, StreamNormalization norm,
-                                  ExecutorService pool, FloatBuffer out) {
+                                  ExecutorService pool, FloatBuffer out, RequestScope scope) {
         int points = sampling.rgbFrames().length;
         List<Callable<Void>> tasks = new ArrayList<>();
         for (int i = 0; i < points; i++) {
@@ -48,20 +51,24 @@ public final class ClipTensors {
                 return null;
             });
         }
-        runAll(pool, tasks);
+        ScopedTasks.run(pool, tasks, scope);
         return out;
     }
 
-    /** Flow stacks: for each point ten fields in time order, channels (y, x) per field. */
+    /** Flow stacks: for each point ten fields in time order, channels (y, x) per field (no deadline). */
     public static FloatBuffer flow(Map<Integer, FlowField> fields, FrameSampling sampling,
                                    StreamNormalization norm, ExecutorService pool) {
-        int floats = sampling.flowStarts().length * 2 * FrameSampling.STACK * PLANE;
-        return flow(fields, sampling, norm, pool, direct(floats));
+        FloatBuffer out = direct(sampling.flowStarts().length * 2 * FrameSampling.STACK * PLANE);
+        return ScopedTasks.unbounded(scope -> flow(fields, sampling, norm, pool, out, scope));
     }
 
-    /** As above, into {@code out} (at least {@code points * 20 * PLANE} values), which is returned. */
+    /**
+     * As above, into {@code out} (at least {@code points * 20 * PLANE} values), which is returned; one task
+     * per point, each started only while the scope lasts.
+     */
     public static FloatBuffer flow(Map<Integer, FlowField> fields, FrameSampling sampling,
-                                   StreamNormalization norm, ExecutorService pool, FloatBuffer out) {
+                                   StreamNormalization norm, ExecutorService pool, FloatBuffer out,
+                                   RequestScope scope) {
         int points = sampling.flowStarts().length;
         int channels = 2 * FrameSampling.STACK;
         List<Callable<Void>> tasks = new ArrayList<>();
@@ -84,7 +91,7 @@ public final class ClipTensors {
                 return null;
             });
         }
-        runAll(pool, tasks);
+        ScopedTasks.run(pool, tasks, scope);
         return out;
     }
 
@@ -130,27 +137,5 @@ public final class ClipTensors {
 
     static FloatBuffer direct(int floats) {
         return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
-
-    static void runAll(ExecutorService pool, List<Callable<Void>> tasks) {
-        List<Future<Void>> futures = new ArrayList<>();
-        for (Callable<Void> t : tasks) {
-            futures.add(pool.submit(t));
-        }
-        try {
-            for (Future<Void> f : futures) {
-                f.get();
-            }
-        } catch (InterruptedException e) {
-            futures.forEach(f -> f.cancel(true));
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while building clip tensors", e);
-        } catch (ExecutionException e) {
-            futures.forEach(f -> f.cancel(true));
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
-        }
     }
 }

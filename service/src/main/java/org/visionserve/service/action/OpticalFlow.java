@@ -11,18 +11,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.opencv.global.opencv_core;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_optflow.DualTVL1OpticalFlow;
+import org.visionserve.service.runtime.RequestScope;
 
 /**
  * Optical flow between consecutive frames as the reference's {@code optical_flow.cpp} made it (spec
  * section 4): grey frames, TV-L1 (or Farneback), each component clipped to [-20, 20] and min-max
  * stretched to 8 bits per field. Each requested pair is computed once, the pairs spread over the
- * caller's bounded pool; native matrices are freed before each task returns.
+ * caller's bounded pool, for as long as the request's scope lasts; native matrices are freed before
+ * each task returns.
  */
 public final class OpticalFlow {
 
@@ -36,46 +38,52 @@ public final class OpticalFlow {
     }
 
     private final ExecutorService pool;
+    private final AtomicLong pairsComputed = new AtomicLong();
 
     public OpticalFlow(ExecutorService pool) {
         this.pool = pool;
     }
 
     /**
-     * Flow fields of the pairs (0-based index of the first frame of each pair) of a clip.
+     * Flow fields of the pairs (0-based index of the first frame of each pair) of a clip, one task per
+     * pair on the pool. The scope is checked before each pair starts; once it ends, no further pair
+     * starts and this returns (throws) when the pairs in progress are done: one OpenCV call each, the
+     * longest step of a clip that cannot be interrupted (TV-L1 on a 640x480 pair: about a second a core).
      *
      * @return pair index -> field, in ascending pair order
+     * @throws org.visionserve.service.runtime.RequestCancelledException if the scope ended first
      */
-    public Map<Integer, FlowField> compute(DecodedClip clip, int[] pairs, FlowMethod method) {
+    public Map<Integer, FlowField> compute(DecodedClip clip, int[] pairs, FlowMethod method, RequestScope scope) {
         int w = clip.width();
         int h = clip.height();
-        // Grey frames first, once each (a frame is in two pairs).
-        Map<Integer, Future<byte[]>> grey = new TreeMap<>();
+        List<Callable<FlowField>> tasks = new ArrayList<>(pairs.length);
         for (int p : pairs) {
-            for (int f : new int[] {p, p + 1}) {
-                grey.computeIfAbsent(f, k -> pool.submit(() -> grey(clip.frames().get(k), w, h)));
-            }
+            byte[] a = clip.frames().get(p);
+            byte[] b = clip.frames().get(p + 1);
+            // Each task makes its own two grey frames (a frame is in two pairs): a conversion costs a
+            // thousandth of a pair's flow, and no grey frame outlives the pair that needs it.
+            tasks.add(() -> {
+                FlowField f = field(grey(a, w, h), grey(b, w, h), w, h, method);
+                pairsComputed.incrementAndGet();
+                return f;
+            });
         }
-        List<Future<FlowField>> tasks = new ArrayList<>(pairs.length);
-        for (int p : pairs) {
-            Future<byte[]> a = grey.get(p);
-            Future<byte[]> b = grey.get(p + 1);
-            tasks.add(pool.submit(() -> field(a.get(), b.get(), w, h, method)));
-        }
+        List<FlowField> computed = ScopedTasks.run(pool, tasks, scope);
         Map<Integer, FlowField> fields = new TreeMap<>();
-        try {
-            for (int i = 0; i < pairs.length; i++) {
-                fields.put(pairs[i], tasks.get(i).get());
-            }
-        } catch (InterruptedException e) {
-            tasks.forEach(t -> t.cancel(true));
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while computing optical flow", e);
-        } catch (ExecutionException e) {
-            tasks.forEach(t -> t.cancel(true));
-            throw new IllegalStateException("optical flow failed: " + e.getCause(), e.getCause());
+        for (int i = 0; i < pairs.length; i++) {
+            fields.put(pairs[i], computed.get(i));
         }
         return fields;
+    }
+
+    /** As above, without a deadline (tests, tools). */
+    public Map<Integer, FlowField> compute(DecodedClip clip, int[] pairs, FlowMethod method) {
+        return ScopedTasks.unbounded(scope -> compute(clip, pairs, method, scope));
+    }
+
+    /** Frame pairs whose flow this instance has computed, for all requests together. */
+    public long pairsComputed() {
+        return pairsComputed.get();
     }
 
     /** OpenCV's RGB to grey (0.299 R + 0.587 G + 0.114 B, fixed point), as the reference's BGR2GRAY. */

@@ -17,8 +17,8 @@ import org.visionserve.service.action.FlowMethod;
  * @param flow          optical flow used when the request names none ({@code tvl1} as the reference, or
  *                      {@code farneback}, ~20x faster, shifts the flow stream's predictions)
  * @param streamBatch   frames per ResNet run (1 to 25): smaller sub-batches bound ONNX Runtime's memory
- * @param concurrency   clips in the pipeline (decode, flow, both streams, head) at once
- * @param queueCapacity clips waiting for one of those slots; beyond that 503 {@code pipeline-busy}
+ * @param concurrency   clips admitted into the pipeline (decode, flow, both streams, head) at once
+ * @param queueCapacity clips waiting to be admitted; beyond that 503 {@code overloaded} with Retry-After
  * @param flowThreads   the optical-flow and tensor pool shared by all clips; 0 = available processors
  * @param preloadNatives load FFmpeg's and OpenCV's natives once the repository is loaded (if it serves a
  *                      head) instead of on the first clip
@@ -50,10 +50,11 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
 
     /** Upload bounds of one clip (video or frame list); see {@link ClipLimits}. */
     public record Limits(@DefaultValue("64MB") DataSize maxBytes, @DefaultValue("30s") Duration maxDuration,
-                         @DefaultValue("750") int maxFrames, @DefaultValue("307200") long maxPixels) {
+                         @DefaultValue("750") int maxFrames, @DefaultValue("307200") long maxPixels,
+                         @DefaultValue("10") int maxAspectRatio) {
 
         public ClipLimits clipLimits() {
-            return new ClipLimits(maxBytes.toBytes(), maxDuration, maxFrames, maxPixels);
+            return new ClipLimits(maxBytes.toBytes(), maxDuration, maxFrames, maxPixels, maxAspectRatio);
         }
     }
 
@@ -74,6 +75,7 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
             case DURATION -> "max-duration";
             case FRAMES -> "max-frames";
             case PIXELS -> "max-pixels";
+            case ASPECT_RATIO -> "max-aspect-ratio";
         };
     }
 }

@@ -89,8 +89,9 @@ public class ActionController {
     @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_WRONG_TASK)))
-    @ApiResponse(responseCode = "413", description = "bytes, duration, frames or frame size over its limit "
-            + "(named with its config key)",
+    @ApiResponse(responseCode = "413", description = "bytes, duration, frames, frame size or aspect ratio over its "
+            + "limit (named with its config key), read from the headers before decoding; or the clip's working memory "
+            + "over the admission budget",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_TOO_LARGE)))
     @ApiResponse(responseCode = "415", description = "not a supported video container, or a frame that is no image",
@@ -99,8 +100,8 @@ public class ActionController {
     @ApiResponse(responseCode = "422", description = "corrupt, truncated or empty clip, or fewer than 11 frames",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_TOO_SHORT)))
-    @ApiResponse(responseCode = "503", description = "clip pipeline or a model's queue full (Retry-After), "
-            + "a model loading or failed, or a feature model missing",
+    @ApiResponse(responseCode = "503", description = "the clips' or a model's admission queue full (overloaded, "
+            + "Retry-After), a model loading or failed, or a feature model missing",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BUSY)))
     @Deadline

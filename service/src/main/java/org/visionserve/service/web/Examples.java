@@ -116,9 +116,10 @@ final class Examples {
              "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "clip-too-short"}""";
 
     static final String CLIP_BUSY = """
-            {"type": "urn:visionserve:problem:pipeline-busy", "title": "Clip pipeline at capacity", "status": 503,
-             "detail": "the clip pipeline is at capacity (1 clip(s) at a time, 2 waiting: visionserve.action.concurrency, visionserve.action.queue-capacity); retry later",
-             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "pipeline-busy", "queueCapacity": 2}""";
+            {"type": "urn:visionserve:problem:overloaded", "title": "At capacity", "status": 503,
+             "detail": "'clips' is at capacity (1 in progress, 2 waiting; visionserve.action.concurrency / queue-capacity); retry in 40 s",
+             "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "overloaded", "concurrency": 1,
+             "queueCapacity": 2, "retryAfterSeconds": 40}""";
 
     /** A real answer (seeded weights, synthetic 36x256x256 examination: hence the one large "disc"). */
     static final String SEGMENTED = """

@@ -25,7 +25,6 @@ import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import org.visionserve.service.action.ClipDecodeException;
 import org.visionserve.service.action.FeatureModelException;
-import org.visionserve.service.action.PipelineBusyException;
 import org.visionserve.service.classification.ImageRejectedException;
 import org.visionserve.service.classification.TooManyImagesException;
 import org.visionserve.service.config.ActionProperties;
@@ -216,15 +215,6 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             p.setProperty("part", e.modality().key);
         }
         return respond(p, req);
-    }
-
-    @ExceptionHandler
-    ResponseEntity<Object> pipelineBusy(PipelineBusyException e, WebRequest req) {
-        req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
-        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "pipeline-busy", "Clip pipeline at capacity",
-                e.getMessage());
-        p.setProperty("queueCapacity", e.queueCapacity());
-        return respond(p, retryAfter(5), req);
     }
 
     @ExceptionHandler

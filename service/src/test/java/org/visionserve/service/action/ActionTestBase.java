@@ -20,6 +20,7 @@ import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.Http;
 import org.visionserve.service.Metrics;
 import org.visionserve.service.TestModels;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelRepository;
 import tools.jackson.databind.JsonNode;
 
@@ -63,6 +64,9 @@ abstract class ActionTestBase {
 
     @Autowired
     ActionRecognitionService service;
+
+    @Autowired
+    Admission admission;
 
     Http http;
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.visionserve.service.HostilePngs;
+import org.visionserve.service.runtime.RequestScope;
 
 class ClipDecoderTest {
 
@@ -45,6 +46,40 @@ class ClipDecoderTest {
             // lossy codecs and 4:2:0 chroma; a wrong channel order or a shifted frame gives > 40
             assertTrue(err < 12, kind + " frame " + t + " differs from the source by " + err + " on average");
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TestClips.Kind.class)
+    void measuresEachContainerFromItsHeaderWithoutDecoding(TestClips.Kind kind) throws IOException {
+        byte[] video = TestClips.encode(kind, W, H, 25, TestClips.frames(W, H, 30, 3, 2));
+        ClipDecoder decoder = new ClipDecoder(ClipLimits.DEFAULT);
+
+        ClipShape shape = decoder.measure(video);
+
+        assertEquals(W, shape.width(), kind.toString());
+        assertEquals(H, shape.height());
+        assertEquals(25.0, shape.fps(), 0.01);
+        assertEquals(30 + 3, shape.frames(), "30 declared (MP4, MOV, AVI) or 1.2 s x 25 fps (WebM), with slack");
+        assertTrue(shape.source().contains(kind.format), shape.source());
+        assertEquals(0, decoder.framesDecoded());
+        try (RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(10))) {
+            assertEquals(30, decoder.decode(video, shape, scope).frameCount());
+        }
+        assertEquals(30, decoder.framesDecoded());
+    }
+
+    @Test
+    void aContainerDeclaringAHugeFrameIsRefusedFromItsHeader() throws IOException {
+        byte[] video = TestClips.encode(TestClips.Kind.MP4_H264, W, H, 25, TestClips.frames(W, H, 12, 3, 2));
+        ClipDecoder decoder = new ClipDecoder(ClipLimits.DEFAULT);
+        var e = assertThrows(ClipDecodeException.class,
+                () -> decoder.measure(TestClips.declaringFrameSize(video, 20_000, 20_000)));
+        assertEquals(ClipLimits.Bound.PIXELS, e.bound(), e.getMessage());
+        assertTrue(e.getMessage().contains("20000x20000"), e.getMessage());
+        var stretched = assertThrows(ClipDecodeException.class,
+                () -> decoder.measure(TestClips.declaringFrameSize(video, 640, 40)));
+        assertEquals(ClipLimits.Bound.ASPECT_RATIO, stretched.bound(), stretched.getMessage());
+        assertEquals(0, decoder.framesDecoded());
     }
 
     @Test

@@ -25,6 +25,22 @@ class ClipPipelineTest {
         PIPELINE.close();
     }
 
+    /**
+     * The working memory a clip is admitted by grows with its frames and their size, holds at least its
+     * decoded frames and the stream tensors, and for a clip at the default limits (640x480, 750 frames)
+     * with two flow threads fits the default admission budget of the shipped -Xmx2g (60%: 1,228 MiB).
+     */
+    @Test
+    void workingMemoryOfAClipFollowsItsShape() {
+        long small = PIPELINE.workingBytes(new ClipShape(W, H, 12, "t", 25));
+        long longer = PIPELINE.workingBytes(new ClipShape(W, H, 120, "t", 25));
+        long max = PIPELINE.workingBytes(new ClipShape(640, 480, 750, "t", 25));
+        assertTrue(small >= ClipPipeline.STREAM_BYTES + 12L * W * H * 3, "small: " + small);
+        assertTrue(small < longer && longer < max, small + " < " + longer + " < " + max);
+        assertTrue(max >= ClipPipeline.STREAM_BYTES + 750L * 640 * 480 * 3, "max: " + max);
+        assertTrue(max <= (2048L << 20) / 10 * 6, "a clip at the limits: " + (max >> 20) + " MiB");
+    }
+
     @Test
     void aVideoBecomesBothStreamsInputs() throws IOException {
         byte[] video = TestClips.encode(TestClips.Kind.MP4_H264, W, H, 25, TestClips.frames(W, H, 40, 3, 2));

@@ -8,8 +8,6 @@ import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.visionserve.service.Http;
@@ -145,23 +143,6 @@ class RecognizeApiTest extends ActionTestBase {
         assertThat(frames).hasSize(25);
         assertThat(IntStream.of(frames).distinct().toArray()).containsExactly(4, 5);
         assertThat(r.get("predictions").size()).isEqualTo(2);
-    }
-
-    /** One clip at a time, no queue: with the slot held the next clip is refused at once, then served. */
-    @Test
-    void fullPipelineRejects503WithRetryAfter() throws Exception {
-        double before = counterOrZero("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected");
-        try (ActionRecognitionService.Permit held = service.admit()) {
-            CompletableFuture<Http.Response> refused = CompletableFuture.supplyAsync(
-                    () -> postVideo(TS_LSTM, "?flow=farneback", mp4(12, 3, 2)));
-            Http.Response r = refused.get(60, TimeUnit.SECONDS);
-            assertProblem(r, 503, "pipeline-busy");
-            assertThat(r.raw().headers().firstValue("Retry-After")).hasValue("5");
-            assertThat(r.json().get("detail").asString()).contains("visionserve.action.concurrency");
-        }
-        assertThat(metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "rejected"))
-                .isEqualTo(before + 1);
-        assertThat(service.inProgress()).isZero();
     }
 
     @Test

@@ -70,6 +70,7 @@ class RecognizeErrorsApiTest extends ActionTestBase {
 
     @Test
     void overEachClipLimit413NamesItsKey() {
+        long decoded = service.pipeline().decoder().framesDecoded();
         // bytes: from Content-Length (raw body) and from the part's size (multipart), before any decoding
         assertTooLarge(http.post(RECOGNIZE, "video/mp4", new byte[(1 << 20) + 1]), LIMITS + "max-bytes", 1 << 20);
         assertTooLarge(postVideo(TS_LSTM, "", new byte[(1 << 20) + 1]), LIMITS + "max-bytes", 1 << 20);
@@ -81,6 +82,8 @@ class RecognizeErrorsApiTest extends ActionTestBase {
         // frame size: 176x144 > 19200 pixels
         assertTooLarge(postVideo(TS_LSTM, "", encode(TestClips.Kind.MP4_H264, 176, 144, 25, 12, 1, 1)),
                 LIMITS + "max-pixels", 19200);
+        // all from the container's header, before any frame was decoded
+        assertThat(service.pipeline().decoder().framesDecoded()).isEqualTo(decoded);
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -125,6 +126,24 @@ final class TestClips {
             }
             recorder.stop();
         }
+    }
+
+    /**
+     * The MP4 with the frame size of its sample description altered (the avc1 entry after "stsd":
+     * width and height at 28 and 30 past the entry's type; "avc1" is also a brand in "ftyp").
+     */
+    static byte[] declaringFrameSize(byte[] mp4, int width, int height) {
+        byte[] b = mp4.clone();
+        String text = new String(b, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("avc1", text.indexOf("stsd"));
+        if (at < 0) {
+            throw new IllegalArgumentException("no avc1 sample description");
+        }
+        b[at + 28] = (byte) (width >> 8);
+        b[at + 29] = (byte) width;
+        b[at + 30] = (byte) (height >> 8);
+        b[at + 31] = (byte) height;
+        return b;
     }
 
     static byte[] randomBytes(int n, long seed) {
