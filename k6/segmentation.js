@@ -8,7 +8,8 @@
 //
 // Thresholds: p95 of the segment requests under P95_MS (default 3000 ms for these 8 slices on CPU),
 // fewer than 1 % failed requests, more than 99 % of checks passing. The service takes one volume at
-// a time by default (visionserve.segmentation.max-concurrent) and answers 503 beyond it.
+// a time by default (visionserve.segmentation.max-concurrent), queues two more (queue-capacity) and
+// answers 503 overloaded beyond them.
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import { BASE_URL, PROFILE, scenario } from './lib/profiles.js';

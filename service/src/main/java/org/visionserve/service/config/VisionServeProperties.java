@@ -104,12 +104,15 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      *
      * @param batchSize         slices per model run; on CPU larger batches are no faster per slice (IVD-Net,
      *                          256x256: 0.48 s per slice at 1, 2 or 4) but hold more memory, so the default is small
-     * @param maxConcurrent     volume requests in the pipeline at once; beyond that 503 at once (each holds
-     *                          its four decoded volumes as floats, the mask and the per-voxel probabilities)
+     * @param maxConcurrent     volume requests admitted to the pipeline at once (each holds its four decoded
+     *                          volumes as floats, the mask and the per-voxel probabilities; all of them also
+     *                          reserve that memory against visionserve.admission.memory-budget)
+     * @param queueCapacity     volume requests waiting for a place, up to their deadline; beyond that 503
+     *                          {@code overloaded} with a Retry-After from the observed service time
      * @param minDiscVolumeMm3  connected components of the mask below this volume are not reported as discs
      */
     public record Segmentation(@DefaultValue("2") int batchSize, @DefaultValue("1") int maxConcurrent,
-                               @DefaultValue("100") double minDiscVolumeMm3) {
+                               @DefaultValue("2") int queueCapacity, @DefaultValue("100") double minDiscVolumeMm3) {
     }
 
     /**

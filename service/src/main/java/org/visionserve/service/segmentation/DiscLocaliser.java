@@ -58,6 +58,11 @@ public final class DiscLocaliser {
 
     /** Components of {@code mask} (non-zero = foreground) on {@code geometry}; probability may be null. */
     public DiscAnalysis locate(VolumeGeometry geometry, byte[] mask, float[] probability) {
+        return locate(geometry, mask, probability, () -> { });
+    }
+
+    /** As {@link #locate(VolumeGeometry, byte[], float[])}, running {@code checkpoint} every 64 Ki voxels looked at. */
+    public DiscAnalysis locate(VolumeGeometry geometry, byte[] mask, float[] probability, Runnable checkpoint) {
         int nx = geometry.nx();
         int ny = geometry.ny();
         int nz = geometry.nz();
@@ -69,6 +74,9 @@ public final class DiscLocaliser {
         List<Component> kept = new ArrayList<>();
         int dropped = 0;
         for (int start = 0; start < mask.length; start++) {
+            if ((start & 0xffff) == 0) {
+                checkpoint.run();
+            }
             if (mask[start] == 0 || labels[start] != 0) {
                 continue;
             }
@@ -78,6 +86,9 @@ public final class DiscLocaliser {
             int head = 0;
             int tail = 1;
             while (head < tail) {
+                if ((head & 0xffff) == 0xffff) {
+                    checkpoint.run(); // one component can span the whole volume
+                }
                 int v = queue[head++];
                 int k = v / nxy;
                 int rem = v - k * nxy;

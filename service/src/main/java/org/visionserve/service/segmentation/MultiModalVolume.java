@@ -25,17 +25,28 @@ public final class MultiModalVolume {
 
     public static MultiModalVolume of(Map<Modality, Volume> volumes) throws ModalityMismatchException {
         EnumMap<Modality, Volume> all = new EnumMap<>(Modality.class);
+        Map<Modality, VolumeGeometry> grids = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             Volume v = volumes.get(m);
             if (v == null) {
                 throw new IllegalArgumentException("modality " + m + " is missing");
             }
             all.put(m, v);
+            grids.put(m, v.geometry());
         }
-        VolumeGeometry ref = all.get(Modality.FAT).geometry();
+        checkGrids(grids);
+        return new MultiModalVolume(all);
+    }
+
+    /**
+     * Checks that the four modalities' geometries (from their headers, before their voxels are read) are
+     * one grid; returns fat's.
+     */
+    public static VolumeGeometry checkGrids(Map<Modality, VolumeGeometry> grids) throws ModalityMismatchException {
+        VolumeGeometry ref = grids.get(Modality.FAT);
         double tol = AFFINE_TOLERANCE * Math.min(ref.spacing(0), Math.min(ref.spacing(1), ref.spacing(2)));
         for (Modality m : Modality.values()) {
-            VolumeGeometry g = all.get(m).geometry();
+            VolumeGeometry g = grids.get(m);
             if (!g.sameShape(ref)) {
                 throw new ModalityMismatchException(m, "modality " + m + " has shape " + g.shapeString()
                         + " but fat has " + ref.shapeString() + "; the four volumes must share one grid");
@@ -49,7 +60,7 @@ public final class MultiModalVolume {
                         ref.affineSource().name().toLowerCase(), ref.affine()));
             }
         }
-        return new MultiModalVolume(all);
+        return ref;
     }
 
     public Volume get(Modality m) {

@@ -5,11 +5,16 @@ import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.util.Arrays;
 import java.util.Iterator;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.visionserve.service.segmentation.VolumeFormatException.Kind;
 
 /**
@@ -29,22 +34,99 @@ public final class PngSlices {
     private PngSlices() {
     }
 
+    /**
+     * Measures a PNG slice from its IHDR chunk, checked against the limits, without decoding it; the
+     * whole file is read (not kept) to check its size. Returns its geometry and the file's size.
+     */
+    public static Probe probe(InputStream png, VolumeLimits limits) throws IOException, VolumeFormatException {
+        CountingInputStream counted = new CountingInputStream(png);
+        byte[] magic = counted.readNBytes(PNG_MAGIC.length);
+        if (!Arrays.equals(magic, PNG_MAGIC)) {
+            throw new VolumeFormatException(Kind.NOT_RECOGNISED, "not a PNG file (no PNG signature)");
+        }
+        int w;
+        int h;
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new SequenceInputStream(
+                new ByteArrayInputStream(magic), counted))) {
+            ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
+            try {
+                reader.setInput(in, true, true);
+                w = reader.getWidth(0);
+                h = reader.getHeight(0);
+            } finally {
+                reader.dispose();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new VolumeFormatException(Kind.TRUNCATED, "the PNG header could not be read"
+                    + (e instanceof IOException && e.getMessage() != null ? ": " + e.getMessage() : ""), e);
+        }
+        checkSize(w, h, limits);
+        long bytes = counted.count + counted.skipUpTo(limits.maxBytes() + 1 - counted.count);
+        if (bytes > limits.maxBytes()) {
+            throw new VolumeFormatException(Kind.TOO_LARGE, "the PNG is over " + limits.maxBytes()
+                    + " bytes (" + VolumeLimits.MAX_BYTES_KEY + ")");
+        }
+        return new Probe(geometry(h, w), bytes);
+    }
+
+    /** What {@link #probe} found: the slice's geometry and the file's size in bytes. */
+    public record Probe(VolumeGeometry geometry, long bytes) {
+    }
+
+    private static void checkSize(int w, int h, VolumeLimits limits) throws VolumeFormatException {
+        limits.check((long) w * h, (long) w * h * 2, "PNG of " + w + "x" + h + " pixels");
+        limits.checkSlice(h, w, "PNG of " + w + "x" + h + " pixels");
+    }
+
+    /** Counts the bytes read through it. */
+    private static final class CountingInputStream extends FilterInputStream {
+        long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count += b >= 0 ? 1 : 0;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count += Math.max(n, 0);
+            return n;
+        }
+
+        /** Reads and drops up to {@code n} bytes; returns how many there were. */
+        long skipUpTo(long n) throws IOException {
+            byte[] scratch = new byte[8192];
+            long done = 0;
+            int got;
+            while (done < n && (got = in.read(scratch, 0, (int) Math.min(scratch.length, n - done))) > 0) {
+                done += got;
+            }
+            return done;
+        }
+    }
+
     public static Volume read(byte[] png, VolumeLimits limits) throws VolumeFormatException {
         for (int i = 0; i < PNG_MAGIC.length; i++) {
             if (png.length <= i || png[i] != PNG_MAGIC[i]) {
                 throw new VolumeFormatException(Kind.NOT_RECOGNISED, "not a PNG file (no PNG signature)");
             }
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(png))) {
+        // in memory: ImageIO.createImageInputStream would cache the stream in a temp file
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(png))) {
             Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName("png");
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 int w = reader.getWidth(0);
                 int h = reader.getHeight(0);
-                // From the IHDR chunk, before the pixels are decoded.
-                limits.check((long) w * h, (long) w * h * 2, "PNG of " + w + "x" + h + " pixels");
-                limits.checkSlice(h, w, "PNG of " + w + "x" + h + " pixels");
+                checkSize(w, h, limits); // from the IHDR chunk, before the pixels are decoded
                 BufferedImage img = reader.read(0);
                 return toVolume(img);
             } finally {

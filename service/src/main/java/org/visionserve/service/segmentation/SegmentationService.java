@@ -2,19 +2,13 @@ package org.visionserve.service.segmentation;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Deque;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Semaphore;
 import org.springframework.core.io.InputStreamSource;
 import org.springframework.stereotype.Service;
 import org.visionserve.export.ModelMetadata;
@@ -23,6 +17,7 @@ import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.WrongTaskException;
+import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
@@ -33,21 +28,28 @@ import org.visionserve.service.segmentation.SegmentationResult.Timings;
 import org.visionserve.service.segmentation.nifti.NiftiWriter;
 
 /**
- * The volume pipeline of {@code POST /v1/models/{id}/segment}: read the four modalities, check they share
- * one grid, run their slices through the model's runner in batches (normalised on the fly), take the
- * argmax, find the discs, and encode what was asked for. Stages are timed for the response and the
+ * The volume pipeline of {@code POST /v1/models/{id}/segment}: measure the four modalities from their
+ * headers and check they share one grid, admit the request by the working memory that implies, then read
+ * them, run their slices through the model's runner in batches (normalised on the fly), take the argmax,
+ * find the discs, and encode what was asked for. Stages are timed for the response and the
  * {@code visionserve_stage_seconds} histogram: decode, normalise, queue, inference, postprocess, encode,
  * total.
  *
- * <p>At most {@code visionserve.segmentation.max-concurrent} volumes are in the pipeline at once; one more
- * is refused at once ({@link SegmentationBusyException}) since each holds its volumes in memory. Within a
- * volume every batch takes its turn at the model's runner like any other request, so classification
- * requests to other models, and other volumes, are not starved by a long volume.
+ * <p>Volumes are admitted by {@link Admission} in the pool {@value #POOL}: at most
+ * {@code visionserve.segmentation.max-concurrent} at once, {@code queue-capacity} more waiting (503
+ * {@code overloaded} beyond), each reserving its working memory ({@link #workingMemory}) against the
+ * service's budget before any voxel is read (413 if it alone exceeds it). The request's scope reaches
+ * every stage: decoding checks it per chunk, segmentation before each slice batch, the disc search as
+ * it goes, and a batch's run is terminated when the request ends. Within a volume every batch takes
+ * its turn at the model's runner (and may share a run with other volumes' slices of the same size).
  */
 @Service
 public class SegmentationService {
 
+    /** The admission pool of volume requests. */
+    public static final String POOL = "volumes";
     public static final String MAX_CONCURRENT_KEY = "visionserve.segmentation.max-concurrent";
+    public static final String QUEUE_CAPACITY_KEY = "visionserve.segmentation.queue-capacity";
     public static final String MAX_SLICE_PIXELS_KEY = VolumeLimits.MAX_SLICE_PIXELS_KEY;
 
     /** What goes back: the JSON, or one file on its own. */
@@ -80,27 +82,41 @@ public class SegmentationService {
 
     private final ModelRepository repository;
     private final ServiceMetrics metrics;
+    private final Admission admission;
     private final VolumeLimits limits;
     private final long maxSlicePixels;
     private final int batchSize;
-    private final int maxConcurrent;
     private final double minDiscVolumeMm3;
-    private final Semaphore admission;
-    /** Direct batch buffers by capacity, reused: direct memory stays flat however many volumes come. */
-    private final Map<Integer, Deque<FloatBuffer>> buffers = new ConcurrentHashMap<>();
 
-    public SegmentationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props) {
+    public SegmentationService(ModelRepository repository, ServiceMetrics metrics, VisionServeProperties props,
+                               Admission admission) {
         this.repository = repository;
         this.metrics = metrics;
+        this.admission = admission;
         VisionServeProperties.Limits l = props.limits();
         this.limits = new VolumeLimits(l.maxVolumeBytes().toBytes(), l.maxVolumeVoxels(), l.maxSlicePixels());
         this.maxSlicePixels = l.maxSlicePixels();
         VisionServeProperties.Segmentation s = props.segmentation();
         this.batchSize = Math.max(1, s.batchSize());
-        this.maxConcurrent = Math.max(1, s.maxConcurrent());
         this.minDiscVolumeMm3 = s.minDiscVolumeMm3();
-        this.admission = new Semaphore(maxConcurrent);
-        metrics.registerVolumesInFlight(() -> maxConcurrent - admission.availablePermits());
+        admission.define(POOL, new Admission.Limits(s.maxConcurrent(), s.queueCapacity(),
+                MAX_CONCURRENT_KEY + " / " + QUEUE_CAPACITY_KEY));
+        metrics.registerVolumesInFlight(() -> admission.active(POOL));
+    }
+
+    /**
+     * Working memory of one volume request, in bytes, from its geometry and slice plan: per voxel the four
+     * modalities as floats (16), the disc probability (4), the mask (1), the disc labels and the component
+     * search's queue (8) and the encoded mask with its base64 copy (3, uncompressed at worst); per batch
+     * the input tensor (4 channels), the logits (2 classes, held by ONNX Runtime and copied to the heap) and
+     * one padded plane; plus what decoding holds besides the floats ({@code decodeBytes}, PNG files).
+     */
+    public static long workingMemory(VolumeGeometry g, SlicePlan plan, int batchSize, long decodeBytes) {
+        long perVoxel = 4 * Float.BYTES + Float.BYTES + 1 + 2 * Integer.BYTES + 3;
+        long planeFloats = (long) plan.netRows() * plan.netCols();
+        long batch = Math.min(batchSize, plan.slices());
+        long perBatch = (batch * (4 + 2 * 2) + 1) * planeFloats * Float.BYTES;
+        return g.voxelCount() * perVoxel + perBatch + decodeBytes;
     }
 
     /** Segments the examination given as one upload per modality (all four required). */
@@ -123,28 +139,59 @@ public class SegmentationService {
                     + "fat, inn (in-phase), opp (opposed-phase) and wat (water), each a NIfTI-1/2 (.nii, .nii.gz) "
                     + "volume or an 8/16-bit grey PNG slice");
         }
-        if (!admission.tryAcquire()) {
-            throw new SegmentationBusyException(maxConcurrent);
+        long t0 = System.nanoTime();
+        // Every modality is measured from its header, and the four checked to be one grid, before any
+        // voxel of any of them is read: a refused request costs no decoding.
+        Map<Modality, VolumeGeometry> grids = new EnumMap<>(Modality.class);
+        long decodeBytes = 0;
+        for (Modality m : Modality.values()) {
+            try (InputStream in = uploads.get(m).getInputStream()) {
+                VolumeInput.Header h = VolumeInput.probe(in, limits);
+                grids.put(m, h.geometry());
+                decodeBytes += h.decodeBytes();
+            } catch (VolumeFormatException e) {
+                throw new VolumeRejectedException(m, e);
+            }
         }
+        VolumeGeometry g = MultiModalVolume.checkGrids(grids);
+        long[] inShape = meta.inputs().get(0).shape();
+        int netRows = (int) Math.max(0, inShape[inShape.length - 2]);
+        int netCols = (int) Math.max(0, inShape[inShape.length - 1]);
+        SlicePlan plan = plan(g, netRows, netCols);
+        long cost = workingMemory(g, plan, batchSize, decodeBytes);
+        long measured = System.nanoTime() - t0;
+        try (Admission.Ticket ticket = admission.admit(POOL, cost, scope)) {
+            return run(model, meta, uploads, request, scope, netRows, netCols, measured, ticket.queueNanos());
+        }
+    }
+
+    private SlicePlan plan(VolumeGeometry g, int netRows, int netCols) {
         try {
-            return run(model, meta, uploads, request, scope);
-        } finally {
-            admission.release();
+            SlicePlan plan = SlicePlan.of(g, netRows, netCols);
+            long pixels = (long) plan.netRows() * plan.netCols();
+            if (pixels > maxSlicePixels) {
+                throw new VolumeFormatException(VolumeFormatException.Kind.TOO_LARGE, "the slices are "
+                        + plan.rows() + "x" + plan.cols() + ", run as " + plan.netRows() + "x" + plan.netCols() + " = "
+                        + pixels + " pixels, over the limit of " + maxSlicePixels + " (" + MAX_SLICE_PIXELS_KEY + ")");
+            }
+            return plan;
+        } catch (VolumeFormatException e) {
+            throw new VolumeRejectedException(null, e);
         }
     }
 
     private Outcome run(ServedModel model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
-                        Request request, RequestScope scope)
-            throws IOException, InterruptedException, ModalityMismatchException {
+                        Request request, RequestScope scope, int netRows, int netCols, long measureNanos,
+                        long admissionNanos) throws IOException, InterruptedException, ModalityMismatchException {
         String modelId = model.id();
         String device = model.device().name().toLowerCase(Locale.ROOT);
         long t0 = System.nanoTime();
 
-        // decode: the four files, checked to share one grid
+        // decode: the four files, measured and admitted already
         Map<Modality, Volume> volumes = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             try (InputStream in = uploads.get(m).getInputStream()) {
-                volumes.put(m, VolumeInput.read(in, limits));
+                volumes.put(m, VolumeInput.read(in, limits, scope::check));
             } catch (VolumeFormatException e) {
                 throw new VolumeRejectedException(m, e);
             }
@@ -152,27 +199,11 @@ public class SegmentationService {
         MultiModalVolume exam = MultiModalVolume.of(volumes);
         VolumeGeometry g = exam.geometry();
         boolean png = exam.get(Modality.FAT).fullScale() > 0;
-        long[] inShape = meta.inputs().get(0).shape();
-        int netRows = (int) Math.max(0, inShape[inShape.length - 2]);
-        int netCols = (int) Math.max(0, inShape[inShape.length - 1]);
-        SlicePlan plan;
-        try {
-            plan = SlicePlan.of(g, netRows, netCols);
-            long pixels = (long) plan.netRows() * plan.netCols();
-            if (pixels > maxSlicePixels) {
-                throw new VolumeFormatException(VolumeFormatException.Kind.TOO_LARGE, "the slices are "
-                        + plan.rows() + "x" + plan.cols() + ", run as " + plan.netRows() + "x" + plan.netCols() + " = "
-                        + pixels + " pixels, over the limit of " + maxSlicePixels + " (" + MAX_SLICE_PIXELS_KEY + ")");
-            }
-        } catch (VolumeFormatException e) {
-            throw new VolumeRejectedException(null, e);
-        }
         long t1 = System.nanoTime();
 
         // normalise + inference + argmax, batch by batch through the model's runner
-        long[] queue = {0};
+        long[] queue = {admissionNanos};
         long[] inference = {0};
-        FloatBuffer[] batchBuffer = {null};
         ModelRunner runner = model.runner();
         VolumeSegmenter.Result seg;
         try {
@@ -181,17 +212,17 @@ public class SegmentationService {
                 queue[0] += t.queueNanos();
                 inference[0] += t.runNanos();
                 return FloatBuffer.wrap(t.value().values());
-            }, floats -> batchBuffer[0] = takeBuffer(floats));
+            }, scope::check);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("segmentation failed", e);
-        } finally {
-            giveBuffer(batchBuffer[0]); // every run over it has ended, its tensors closed
         }
         long t2 = System.nanoTime();
-        DiscAnalysis analysis = new DiscLocaliser(minDiscVolumeMm3).locate(g, seg.mask().mask(), seg.mask().probability());
+        DiscAnalysis analysis = new DiscLocaliser(minDiscVolumeMm3).locate(g, seg.mask().mask(),
+                seg.mask().probability(), scope::check);
         long t3 = System.nanoTime();
+        scope.check();
 
         // encode what was asked for
         Answer answer = switch (request.answer()) {
@@ -224,11 +255,11 @@ public class SegmentationService {
         }
         long t4 = System.nanoTime();
 
-        long decode = t1 - t0;
+        long decode = measureNanos + t1 - t0;
         long normalise = seg.normaliseNanos();
         long postprocess = seg.argmaxNanos() + (t3 - t2);
         long encode = t4 - t3;
-        long total = t4 - t0;
+        long total = measureNanos + admissionNanos + t4 - t0; // from the first header read to the answer
         metrics.recordStage(modelId, device, "decode", decode);
         metrics.recordStage(modelId, device, "normalise", normalise);
         metrics.recordStage(modelId, device, "queue", queue[0]);
@@ -253,23 +284,6 @@ public class SegmentationService {
                 analysis.discs().stream().map(DiscView::of).toList(), analysis.componentsDropped(), minDiscVolumeMm3,
                 seg.mask().foregroundCount(), timings, maskFile, previewFile);
         return new Outcome(result, binary);
-    }
-
-    /** A pooled direct batch buffer of at least {@code floats} values (one per pipeline slot and size). */
-    private FloatBuffer takeBuffer(int floats) {
-        Deque<FloatBuffer> free = buffers.get(floats);
-        FloatBuffer b = free == null ? null : free.pollFirst();
-        return b != null ? b.clear() : ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
-    }
-
-    private void giveBuffer(FloatBuffer b) {
-        if (b != null) {
-            Deque<FloatBuffer> free = buffers.computeIfAbsent(b.capacity(), k -> new ConcurrentLinkedDeque<>());
-            if (free.size() < maxConcurrent) {
-                free.offerFirst(b);
-            }
-        }
     }
 
     private static Binary niftiMask(VolumeGeometry g, VolumeSegmenter.Result seg, String base, boolean gzip) {

@@ -1,9 +1,7 @@
 package org.visionserve.service.segmentation;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.function.IntFunction;
+import org.visionserve.service.runtime.DirectBuffers;
 
 /**
  * Runs a {@link SliceModel} over every slice of a volume in batches and assembles the mask, timing the
@@ -35,47 +33,49 @@ public final class VolumeSegmenter {
     }
 
     public Result segment(MultiModalVolume volume, SliceModel model) throws Exception {
-        return segment(volume, model, floats -> ByteBuffer.allocateDirect(floats * Float.BYTES)
-                .order(ByteOrder.nativeOrder()).asFloatBuffer());
+        return segment(volume, model, () -> { });
     }
 
     /**
-     * As {@link #segment(MultiModalVolume, SliceModel)}, the batch buffer taken from {@code allocate} (floats
-     * wanted -> a direct, native-order buffer of at least that capacity), so that a caller can pool it:
-     * direct memory is only freed when the collector gets to the buffer. Unused once this returns.
+     * As {@link #segment(MultiModalVolume, SliceModel)}, running {@code checkpoint} before each batch is
+     * filled: a request's deadline or cancellation (a runtime exception thrown
+     * there) stops the volume between batches. The batch buffer comes from the shared direct-buffer pool
+     * and goes back to it once the last model call has returned.
      */
-    public Result segment(MultiModalVolume volume, SliceModel model, IntFunction<FloatBuffer> allocate)
-            throws Exception {
+    public Result segment(MultiModalVolume volume, SliceModel model, Runnable checkpoint) throws Exception {
         long t0 = System.nanoTime();
         SlicePlan plan = SlicePlan.of(volume.geometry(), netRows, netCols);
         SliceBatcher batcher = new SliceBatcher(volume, plan);
         MaskAssembler assembler = new MaskAssembler(volume.geometry(), plan, true);
         int per = batcher.floatsPerSlice();
         int capacity = Math.min(batchSize, plan.slices());
-        FloatBuffer batch = allocate.apply(capacity * per);
         long normalise = System.nanoTime() - t0;
         long inference = 0;
         long argmax = 0;
         int batches = 0;
-        for (int first = 0; first < plan.slices(); first += capacity) {
-            int n = Math.min(capacity, plan.slices() - first);
-            long a = System.nanoTime();
-            batch.clear();
-            batcher.fill(first, n, batch);
-            batch.flip();
-            long b = System.nanoTime();
-            FloatBuffer logits = model.run(batch, batcher.shape(n));
-            long c = System.nanoTime();
-            if (logits.remaining() < n * 2 * plan.netRows() * plan.netCols()) {
-                throw new IllegalStateException("the model returned " + logits.remaining() + " logits for "
-                        + n + " slices of " + plan.netRows() + "x" + plan.netCols() + " (2 classes expected)");
+        try (DirectBuffers.Lease lease = DirectBuffers.shared().take(capacity * per)) {
+            FloatBuffer batch = lease.floats();
+            for (int first = 0; first < plan.slices(); first += capacity) {
+                checkpoint.run();
+                int n = Math.min(capacity, plan.slices() - first);
+                long a = System.nanoTime();
+                batch.clear();
+                batcher.fill(first, n, batch);
+                batch.flip();
+                long b = System.nanoTime();
+                FloatBuffer logits = model.run(batch, batcher.shape(n));
+                long c = System.nanoTime();
+                if (logits.remaining() < n * 2 * plan.netRows() * plan.netCols()) {
+                    throw new IllegalStateException("the model returned " + logits.remaining() + " logits for "
+                            + n + " slices of " + plan.netRows() + "x" + plan.netCols() + " (2 classes expected)");
+                }
+                assembler.accept(first, n, logits);
+                long d = System.nanoTime();
+                normalise += b - a;
+                inference += c - b;
+                argmax += d - c;
+                batches++;
             }
-            assembler.accept(first, n, logits);
-            long d = System.nanoTime();
-            normalise += b - a;
-            inference += c - b;
-            argmax += d - c;
-            batches++;
         }
         return new Result(assembler.result(), plan, normalise, inference, argmax, batches);
     }

@@ -164,10 +164,10 @@ final class Examples {
              "instance": "/v1/models/ivd_net/segment", "code": "unsupported-media-type"}""";
 
     static final String SEGMENT_BUSY = """
-            {"type": "urn:visionserve:problem:segmentation-busy", "title": "Volume pipeline at capacity", "status": 503,
-             "detail": "the service is segmenting 1 volume already, its limit (visionserve.segmentation.max-concurrent); retry later",
-             "instance": "/v1/models/ivd_net/segment", "code": "segmentation-busy", "limit": 1,
-             "configKey": "visionserve.segmentation.max-concurrent"}""";
+            {"type": "urn:visionserve:problem:overloaded", "title": "At capacity", "status": 503,
+             "detail": "'volumes' is at capacity (1 in progress, 2 waiting; visionserve.segmentation.max-concurrent / .queue-capacity); retry in 96 s",
+             "instance": "/v1/models/ivd_net/segment", "code": "overloaded", "concurrency": 1, "queueCapacity": 2,
+             "retryAfterSeconds": 96}""";
 
     static final String WRONG_TASK_SEGMENT = """
             {"type": "urn:visionserve:problem:wrong-task", "title": "Wrong task for the model", "status": 409,

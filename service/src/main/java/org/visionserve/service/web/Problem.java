@@ -25,9 +25,9 @@ record Problem(
                 requiredMode = Schema.RequiredMode.REQUIRED) String code,
         @Schema(description = "invalid-parameter: the parameter or multipart part at fault", example = "top_k")
         String parameter,
-        @Schema(description = "size limits (413) and segmentation-busy: the limit exceeded", example = "40000000")
+        @Schema(description = "size limits (413): the limit exceeded", example = "40000000")
         Long limit,
-        @Schema(description = "size limits (413) and segmentation-busy: the configuration key of that limit",
+        @Schema(description = "size limits (413): the configuration key of that limit",
                 example = "visionserve.limits.max-image-pixels") String configKey,
         @Schema(description = "image problems: index of the image in the request, from 0", example = "0")
         Integer image,
@@ -35,7 +35,7 @@ record Problem(
         String part,
         @Schema(description = "invalid-volume: not-recognised, invalid-header, unsupported, size-mismatch or truncated",
                 example = "size-mismatch") String reason,
-        @Schema(description = "overloaded, pipeline-busy: the queue capacity that is full", example = "64")
+        @Schema(description = "overloaded: the queue capacity that is full", example = "64")
         Integer queueCapacity,
         @Schema(description = "overloaded: the requests the pool admits at once", example = "10")
         Integer concurrency,

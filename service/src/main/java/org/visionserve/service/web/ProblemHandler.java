@@ -42,7 +42,6 @@ import org.visionserve.service.runtime.RequestCancelledException;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.UnknownModelException;
 import org.visionserve.service.segmentation.ModalityMismatchException;
-import org.visionserve.service.segmentation.SegmentationBusyException;
 import org.visionserve.service.segmentation.SegmentationService;
 import org.visionserve.service.segmentation.VolumeFormatException;
 import org.visionserve.service.segmentation.VolumeLimits;
@@ -230,16 +229,6 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 e.getMessage());
         p.setProperty("part", e.modality().key);
         return respond(p, req);
-    }
-
-    @ExceptionHandler
-    ResponseEntity<Object> segmentationBusy(SegmentationBusyException e, WebRequest req) {
-        req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "rejected", RequestAttributes.SCOPE_REQUEST);
-        ProblemDetail p = problem(HttpStatus.SERVICE_UNAVAILABLE, "segmentation-busy", "Volume pipeline at capacity",
-                e.getMessage());
-        p.setProperty("limit", e.limit());
-        p.setProperty("configKey", SegmentationService.MAX_CONCURRENT_KEY);
-        return respond(p, retryAfter(5), req);
     }
 
     private long volumeLimit(String key) {

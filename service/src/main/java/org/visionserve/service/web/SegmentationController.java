@@ -114,7 +114,9 @@ public class SegmentationController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.WRONG_TASK_SEGMENT)))
     @ApiResponse(responseCode = "413", description = "a volume over visionserve.limits.max-volume-bytes (decompressed), "
-            + "max-volume-voxels or max-slice-pixels (checked from the header), or an upload over the multipart limits",
+            + "max-volume-voxels or max-slice-pixels, or an examination whose working memory exceeds "
+            + "visionserve.admission.memory-budget (all checked from the four headers before any voxel is read), "
+            + "or an upload over the multipart limits",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.VOLUME_TOO_LARGE)))
     @ApiResponse(responseCode = "415", description = "not multipart/form-data", content = @Content(mediaType = PROBLEM,
@@ -123,7 +125,8 @@ public class SegmentationController {
     @ApiResponse(responseCode = "422", description = "the four modalities differ in shape or affine",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.MODALITY_MISMATCH)))
-    @ApiResponse(responseCode = "503", description = "volume pipeline or model queue full (Retry-After), model loading",
+    @ApiResponse(responseCode = "503", description = "overloaded: visionserve.segmentation.max-concurrent volumes in "
+            + "progress and queue-capacity waiting (Retry-After from the observed service time); or the model is loading",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.SEGMENT_BUSY)))
     @Deadline

@@ -3,6 +3,7 @@ package org.visionserve.service.segmentation.nifti;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -27,6 +28,8 @@ import org.visionserve.service.segmentation.VolumeLimits;
  * one float array of the volume is allocated, then exactly the header's number of data bytes is converted
  * into it, and whatever follows is counted (up to the byte limit, so a gzip bomb stops there) to refuse a
  * file whose size does not match its header. Voxels become float32 with scl_slope/scl_inter applied.
+ * {@link #header} reads the header alone, so that a request can be measured and admitted before any of
+ * its volumes is decoded.
  */
 public final class NiftiReader {
 
@@ -38,6 +41,10 @@ public final class NiftiReader {
 
     public NiftiReader(VolumeLimits limits) {
         this.limits = limits;
+    }
+
+    /** What a header says once validated against the limits: enough to plan and cost a volume before its voxels are read. */
+    public record Header(VolumeGeometry geometry, NiftiDatatype type, long voxOffset, boolean gzip) {
     }
 
     public Volume read(byte[] file) throws NiftiFormatException {
@@ -56,15 +63,45 @@ public final class NiftiReader {
 
     /** Reads one volume from {@code raw} (not closed). IOException only for failures of the stream itself. */
     public Volume read(InputStream raw) throws IOException, NiftiFormatException {
+        return read(raw, () -> { });
+    }
+
+    /**
+     * As {@link #read(InputStream)}, running {@code checkpoint} before each chunk of the data is read and
+     * converted, so that a request's deadline or cancellation (a runtime exception thrown there) stops it.
+     */
+    public Volume read(InputStream raw, Runnable checkpoint) throws IOException, NiftiFormatException {
+        return parse(raw, p -> p.volume(checkpoint));
+    }
+
+    /**
+     * Reads and validates only the header (of a .nii.gz: the start of the inflated stream), with the
+     * limits checked: nothing of the size the header claims is allocated or read.
+     */
+    public Header header(InputStream raw) throws IOException, NiftiFormatException {
+        return parse(raw, Parse::header);
+    }
+
+    @FunctionalInterface
+    private interface Step<T> {
+        T apply(Parse parse) throws IOException, NiftiFormatException;
+    }
+
+    private <T> T parse(InputStream raw, Step<T> step) throws IOException, NiftiFormatException {
         BufferedInputStream in = new BufferedInputStream(raw, CHUNK);
         in.mark(2);
         boolean gzip = in.read() == 0x1f && in.read() == 0x8b;
         in.reset();
         if (!gzip) {
-            return new Parse(in, false).run();
+            return step.apply(new Parse(in, false));
         }
-        try {
-            return new Parse(new BufferedInputStream(new GZIPInputStream(in, CHUNK), CHUNK), true).run();
+        // Closed here to free its inflater's native memory at once; the caller's stream stays open.
+        try (InputStream inflated = new GZIPInputStream(new FilterInputStream(in) {
+            @Override
+            public void close() {
+            }
+        }, CHUNK)) {
+            return step.apply(new Parse(new BufferedInputStream(inflated, CHUNK), true));
         } catch (EOFException e) {
             throw new NiftiFormatException(Kind.TRUNCATED, "the gzip stream is truncated (" + e.getMessage() + ")", e);
         } catch (ZipException e) {
@@ -91,20 +128,26 @@ public final class NiftiReader {
         private final double[] quatern = new double[6];
         private final double[] srow = new double[12];
         private int xyztUnits;
+        private int headerSize;
+        private NiftiDatatype type;
+        private long voxels;
+        private long dataBytes;
+        private String described;
 
         Parse(InputStream in, boolean gzip) {
             this.in = in;
             this.gzip = gzip;
         }
 
-        Volume run() throws IOException, NiftiFormatException {
-            int headerSize = readHeader();
+        /** Reads and validates the header, checks the limits and makes the geometry. */
+        Header header() throws IOException, NiftiFormatException {
+            headerSize = readHeader();
             int rank = (int) dim[0];
             int[] dims = validateDims();
-            NiftiDatatype type = NiftiDatatype.of(datatypeCode);
-            long voxels = (long) dims[0] * dims[1] * dims[2];
-            long dataBytes = voxels * type.bytes;
-            String described = "header says " + dims[0] + "x" + dims[1] + "x" + dims[2] + " " + type.label;
+            type = NiftiDatatype.of(datatypeCode);
+            voxels = (long) dims[0] * dims[1] * dims[2];
+            dataBytes = voxels * type.bytes;
+            described = "header says " + dims[0] + "x" + dims[1] + "x" + dims[2] + " " + type.label;
             validateVoxOffset(headerSize);
             long offset = (long) voxOffset;
             try {
@@ -119,29 +162,36 @@ public final class NiftiReader {
                 throw new NiftiFormatException(Kind.INVALID_HEADER, "the " + geometry.affineSource().name().toLowerCase()
                         + " affine is singular or not finite: " + geometry.affine());
             }
+            return new Header(geometry, type, offset, gzip);
+        }
 
+        /** The header, then the voxels: exactly the header's number of data bytes, and nothing after them. */
+        Volume volume(Runnable checkpoint) throws IOException, NiftiFormatException {
+            Header h = header();
+            long offset = h.voxOffset();
             // Extensions (if any) lie between the header and vox_offset; they are skipped unread.
-            long skipped = skip(offset - headerSize);
+            long skipped = skip(offset - headerSize, checkpoint);
             if (skipped < offset - headerSize) {
                 throw new NiftiFormatException(Kind.SIZE_MISMATCH, "vox_offset " + offset
                         + " is beyond the end of the file (" + position + " bytes" + (gzip ? " decompressed" : "") + ")");
             }
             float[] data = new float[(int) voxels];
-            long got = readData(type, data);
+            long got = readData(type, data, checkpoint);
             long cap = limits.maxBytes() - position;
-            long rest = got < dataBytes ? 0 : countRest(cap);
+            long rest = got < dataBytes ? 0 : countRest(cap, checkpoint);
             if (got < dataBytes || rest > 0) {
                 throw new NiftiFormatException(Kind.SIZE_MISMATCH, described + " = " + dataBytes
                         + " bytes from vox_offset " + offset + ", file has " + (rest > cap ? "more than " : "")
                         + (got + rest) + (gzip ? " (decompressed)" : ""));
             }
-            return new Volume(geometry, data);
+            return new Volume(h.geometry(), data);
         }
 
-        private long skip(long n) throws IOException {
+        private long skip(long n, Runnable checkpoint) throws IOException {
             byte[] scratch = new byte[(int) Math.min(CHUNK, Math.max(n, 1))];
             long done = 0;
             while (done < n) {
+                checkpoint.run();
                 int got = in.readNBytes(scratch, 0, (int) Math.min(scratch.length, n - done));
                 if (got == 0) {
                     break;
@@ -153,18 +203,19 @@ public final class NiftiReader {
         }
 
         /** Counts the bytes left in the stream, stopping once past {@code cap}. */
-        private long countRest(long cap) throws IOException {
+        private long countRest(long cap, Runnable checkpoint) throws IOException {
             byte[] scratch = new byte[CHUNK];
             long n = 0;
             int got;
             while (n <= cap && (got = in.read(scratch)) > 0) {
                 n += got;
+                checkpoint.run();
             }
             return n;
         }
 
         /** Converts the voxel bytes into {@code data}; returns how many bytes there were (short at EOF). */
-        private long readData(NiftiDatatype type, float[] data) throws IOException {
+        private long readData(NiftiDatatype type, float[] data, Runnable checkpoint) throws IOException {
             boolean scaled = Double.isFinite(sclSlope) && sclSlope != 0;
             double slope = scaled ? sclSlope : 1;
             double inter = scaled && Double.isFinite(sclInter) ? sclInter : 0;
@@ -173,6 +224,7 @@ public final class NiftiReader {
             long total = 0;
             int voxel = 0;
             while (voxel < data.length) {
+                checkpoint.run();
                 int want = (int) Math.min(CHUNK / type.bytes, data.length - (long) voxel) * type.bytes;
                 int got = in.readNBytes(chunk, 0, want);
                 total += got;
