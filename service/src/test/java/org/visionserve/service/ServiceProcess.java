@@ -115,7 +115,26 @@ public final class ServiceProcess {
         return "exited with code " + process.exitValue() + oom;
     }
 
-    /** Resident memory now ({@code VmRSS}), MiB. */
+    /**
+     * The Java heap's committed size ({@code jcmd PID GC.heap_info}, "heap total"), MiB: RSS beyond it is
+     * the rest of the JVM and the native libraries (ONNX Runtime, FFmpeg, OpenCV). NaN if jcmd cannot tell.
+     */
+    public double heapCommittedMiB() {
+        try {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(pid()), "GC.heap_info").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            Matcher m = Pattern.compile("heap\\s+total (\\d+)K").matcher(out);
+            return p.waitFor() == 0 && m.find() ? Long.parseLong(m.group(1)) / 1024.0 : Double.NaN;
+        } catch (IOException e) {
+            return Double.NaN;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
+        }
+    }
+
+    /** Resident memory now ({@code VmRSS}), MiB; NaN once the process is gone. */
     public double rssMiB() {
         return statusKiB("VmRSS:") / 1024.0;
     }
@@ -138,19 +157,22 @@ public final class ServiceProcess {
         }
     }
 
-    /** CPU time the process has used, user + system ({@code /proc/PID/stat} utime + stime), seconds. */
+    /** CPU time the process has used, user + system ({@code /proc/PID/stat} utime + stime), seconds; NaN once it is gone. */
     public double cpuSeconds() {
         try {
             String stat = Files.readString(proc("stat"));
             // fields after the command name in parentheses (which may hold spaces): state is field 3
             String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / (double) CLOCK_TICKS;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Double.NaN;
         } catch (IOException e) {
             throw new UncheckedIOException("reading the service's CPU time; log: " + log, e);
         }
     }
 
-    private long statusKiB(String field) {
+    /** A {@code /proc/PID/status} field in KiB; NaN once the process is gone (it may be exiting as we read). */
+    private double statusKiB(String field) {
         try {
             for (String line : Files.readAllLines(proc("status"))) {
                 if (line.startsWith(field)) {
@@ -158,8 +180,10 @@ public final class ServiceProcess {
                 }
             }
             throw new IllegalStateException("no " + field + " in /proc/" + pid() + "/status");
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Double.NaN;
         } catch (IOException e) {
-            throw new UncheckedIOException("reading the service's memory (alive: " + isAlive() + "); log: " + log, e);
+            throw new UncheckedIOException("reading the service's memory; log: " + log, e);
         }
     }
 
