@@ -87,7 +87,7 @@ class HostileInputIT {
      * nothing keeps working for minutes (the all-zero volume), and the suite must still end.
      */
     private static final Duration IDLE_WAIT = Duration.ofSeconds(20);
-    /** CPU time an idle service uses in the 2 s measuring window is ~0.02 s; a clip still running uses up to 4. */
+    /** An idle service used 0.00 CPU-s in each of five 2 s windows (measured); a clip still running uses up to 4. */
     private static final double STOPPED_CPU_S = 0.25;
     /** A 2 s 320x240 clip: with TV-L1 (the default flow) ~40 flow pairs and two ResNet runs, ~10 s on two idle cores. */
     private static final int LONG_CLIP_FRAMES = 50;
