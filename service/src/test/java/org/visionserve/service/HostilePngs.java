@@ -20,13 +20,31 @@ public final class HostilePngs {
      * one stream without holding the raw image.
      */
     public static byte[] flatGrey(int width, int height, int value) {
+        return flat(width, height, 1, value);
+    }
+
+    /**
+     * A valid 8-bit RGB PNG of one flat grey value: three bytes per pixel once decoded, so the decoder
+     * holds {@code 3 x width x height} bytes (a 6000 x 6000 one is ~105 KB on the wire, 108 MB decoded).
+     */
+    public static byte[] flatRgb(int width, int height, int value) {
+        return flat(width, height, 3, value);
+    }
+
+    private static byte[] flat(int width, int height, int channels, int value) {
         Deflater deflater = new Deflater(Deflater.BEST_COMPRESSION);
         ByteArrayOutputStream idat = new ByteArrayOutputStream();
-        byte[] row = new byte[width + 1];
-        java.util.Arrays.fill(row, 1, row.length, (byte) value);
+        int rowBytes = width * channels + 1;
+        // narrow images: many rows per deflater call (a 1 x 40,000,000 image is 40 million 2-byte rows)
+        int rowsPerChunk = Math.max(1, (1 << 16) / rowBytes);
+        byte[] chunk = new byte[rowBytes * rowsPerChunk];
+        java.util.Arrays.fill(chunk, (byte) value);
+        for (int r = 0; r < rowsPerChunk; r++) {
+            chunk[r * rowBytes] = 0; // filter type None
+        }
         byte[] buf = new byte[1 << 16];
-        for (int y = 0; y < height; y++) {
-            deflater.setInput(row);
+        for (int y = 0; y < height; y += rowsPerChunk) {
+            deflater.setInput(chunk, 0, rowBytes * Math.min(rowsPerChunk, height - y));
             while (!deflater.needsInput()) {
                 idat.write(buf, 0, deflater.deflate(buf));
             }
@@ -36,7 +54,7 @@ public final class HostilePngs {
             idat.write(buf, 0, deflater.deflate(buf));
         }
         deflater.end();
-        return png(width, height, 0, idat.toByteArray());
+        return png(width, height, channels == 3 ? 2 : 0, idat.toByteArray());
     }
 
     /** A PNG that declares width x height 8-bit grey but carries no image data (an empty IDAT). */

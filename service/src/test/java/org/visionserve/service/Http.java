@@ -27,13 +27,20 @@ public final class Http {
         }
     }
 
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
+    private final int port;
     private final String base;
 
     public Http(int port) {
+        this.port = port;
         this.base = "http://localhost:" + port;
+    }
+
+    public int port() {
+        return port;
     }
 
     public Response get(String path) {
@@ -54,7 +61,23 @@ public final class Http {
     }
 
     public Response multipart(String path, List<Part> parts) {
+        return multipart(path, parts, TIMEOUT);
+    }
+
+    /** A multipart POST answered within {@code timeout} (else UncheckedIOException), with extra headers (name, value, ...). */
+    public Response multipart(String path, List<Part> parts, Duration timeout, String... headers) {
         String boundary = "----visionserve" + UUID.randomUUID();
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(multipartBody(boundary, parts)));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return send(b, timeout);
+    }
+
+    /** The body of a multipart/form-data request with this boundary. */
+    public static byte[] multipartBody(String boundary, List<Part> parts) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Part p : parts) {
             String head = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name() + "\""
@@ -65,12 +88,16 @@ public final class Http {
             out.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
         }
         out.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
-        return post(path, "multipart/form-data; boundary=" + boundary, out.toByteArray());
+        return out.toByteArray();
     }
 
     private Response send(HttpRequest.Builder b) {
+        return send(b, TIMEOUT);
+    }
+
+    private Response send(HttpRequest.Builder b, Duration timeout) {
         try {
-            HttpResponse<String> r = CLIENT.send(b.timeout(Duration.ofSeconds(120)).build(),
+            HttpResponse<String> r = CLIENT.send(b.timeout(timeout).build(),
                     HttpResponse.BodyHandlers.ofString());
             return new Response(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body(), r);
         } catch (IOException e) {

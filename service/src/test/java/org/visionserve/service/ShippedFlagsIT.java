@@ -8,15 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.visionserve.service.config.TempDirs;
 
 /**
  * The packaged service jar in a child JVM with the flags the image ships ({@code -Xmx2g
@@ -24,55 +20,35 @@ import org.visionserve.service.config.TempDirs;
  * inputs that used to exhaust its heap or hold it: after each it must still be running and serve good
  * requests, and when it stops, its temp dir (a fresh {@code java.io.tmpdir}) must be empty.
  *
- * <p>Models: the default classifier's small sibling, the clip models and IVD-Net, exported by the
- * service itself into {@code target/it/models} on the first run (kept for the next).
+ * <p>Models: the default classifier's small sibling, the clip models and IVD-Net ({@link ServiceProcess}).
  */
 class ShippedFlagsIT {
 
-    private static final Pattern PORT = Pattern.compile("Tomcat started on port (\\d+)");
-    /** Only so that a service that never gets there fails the run instead of hanging it (first run: exports). */
-    private static final long START_MINUTES = 10;
     private static final String MODELS = "inception_next_atto,resnet101_rgb,resnet101_flow,ts_lstm_ucf101,ivd_net";
     private static final String CLASSIFY = "/v1/models/inception_next_atto/classify";
     private static final String RECOGNIZE = "/v1/models/ts_lstm_ucf101/recognize?flow=farneback";
 
-    private static Process service;
+    private static ServiceProcess service;
     private static Path tmp;
-    private static Path log;
     private static Path staleDir;
     private static Http http;
 
     @BeforeAll
     static void start() throws Exception {
-        Path dir = Path.of(System.getProperty("it.dir", "target/it"));
-        tmp = dir.resolve("tmp");
-        TempDirs.deleteTree(tmp);
-        Files.createDirectories(tmp);
-        log = dir.resolve("service.log");
+        service = new ServiceProcess("shipped-flags");
+        tmp = service.tmp();
         // the folder a crashed run would leave: its process has ended
-        Process ended = new ProcessBuilder(javaBin(), "-version").redirectErrorStream(true).start();
+        Process ended = new ProcessBuilder(ServiceProcess.javaBin(), "-version").redirectErrorStream(true).start();
         ended.getInputStream().readAllBytes();
         ended.waitFor();
         staleDir = Files.createDirectories(tmp.resolve("visionserve-server-" + ended.pid() + "-1/work"));
         Files.writeString(staleDir.resolve("upload_1.tmp"), "left by a crash");
-
-        service = new ProcessBuilder(javaBin(), "-Xmx2g", "-XX:+ExitOnOutOfMemoryError", "-XX:-UsePerfData",
-                "-Djava.io.tmpdir=" + tmp.toAbsolutePath(), "-jar", System.getProperty("service.jar"),
-                "--server.port=0", "--visionserve.models.dir=" + dir.resolve("models").toAbsolutePath(),
-                "--visionserve.models.defaults=" + MODELS, "--visionserve.runtime.intra-op-threads=2")
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(START_MINUTES);
-        http = new Http(awaitPort(deadline));
-        while (!isReady()) {
-            assertThat(service.isAlive()).as("service running while loading; log: %s", log).isTrue();
-            assertThat(System.nanoTime()).as("ready within %d minutes; log: %s", START_MINUTES, log).isLessThan(deadline);
-            Thread.sleep(500);
-        }
+        http = service.start(MODELS).http();
     }
 
     @AfterEach
     void stillServingWithNoUploadLeft() throws IOException {
-        assertThat(service.isAlive()).as("service alive; log: %s", log).isTrue();
+        assertThat(service.isAlive()).as("service alive; log: %s", service.log()).isTrue();
         Http.Response ok = http.post(CLASSIFY, "image/png", Images.gradientPng(64, 48));
         assertThat(ok.status()).as(ok.body()).isEqualTo(200);
         try (Stream<Path> files = Files.walk(tmp)) {
@@ -86,8 +62,7 @@ class ShippedFlagsIT {
         if (service == null) {
             return;
         }
-        service.destroy(); // SIGTERM: a graceful stop
-        assertThat(service.waitFor(2, TimeUnit.MINUTES)).as("stopped").isTrue();
+        assertThat(service.stop()).as("stopped").isTrue();
         try (Stream<Path> left = Files.walk(tmp)) {
             assertThat(left.filter(p -> !p.equals(tmp)).map(tmp::relativize).toList())
                     .as("left in java.io.tmpdir after a stop").isEmpty();
@@ -165,29 +140,5 @@ class ShippedFlagsIT {
 
     private static Http.Part part(String name, byte[] bytes) {
         return new Http.Part(name, name + ".png", "image/png", bytes);
-    }
-
-    private static int awaitPort(long deadline) throws Exception {
-        while (true) {
-            assertThat(service.isAlive()).as("service starting; log: %s", log).isTrue();
-            assertThat(System.nanoTime()).as("port open within %d minutes; log: %s", START_MINUTES, log).isLessThan(deadline);
-            Matcher m = PORT.matcher(Files.exists(log) ? new String(Files.readAllBytes(log), StandardCharsets.UTF_8) : "");
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    private static boolean isReady() {
-        try {
-            return http.get("/actuator/health/readiness").status() == 200;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
-    private static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 }

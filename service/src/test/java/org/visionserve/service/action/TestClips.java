@@ -23,12 +23,13 @@ import org.bytedeco.javacv.Frame;
 
 /**
  * Synthetic clips for the tests: a smooth static texture with a differently textured square moving by
- * ({@code dx}, {@code dy}) pixels per frame, encoded through FFmpeg in the containers we accept.
+ * ({@code dx}, {@code dy}) pixels per frame, encoded through FFmpeg in the containers we accept. Public for
+ * the tests that run the packaged service ({@code HostileInputIT}, the soak load generator).
  */
-final class TestClips {
+public final class TestClips {
 
     /** Container, codec and pixel format of each accepted kind (what bytedeco's LGPL FFmpeg can encode). */
-    enum Kind {
+    public enum Kind {
         MP4_H264("mp4", AV_CODEC_ID_H264, AV_PIX_FMT_YUV420P),
         MOV_MPEG4("mov", AV_CODEC_ID_MPEG4, AV_PIX_FMT_YUV420P),
         WEBM_VP8("webm", AV_CODEC_ID_VP8, AV_PIX_FMT_YUV420P),
@@ -74,7 +75,7 @@ final class TestClips {
         return rgb;
     }
 
-    static List<byte[]> frames(int w, int h, int count, int dx, int dy) {
+    public static List<byte[]> frames(int w, int h, int count, int dx, int dy) {
         List<byte[]> frames = new ArrayList<>();
         for (int t = 0; t < count; t++) {
             frames.add(frame(w, h, t, dx, dy));
@@ -83,7 +84,7 @@ final class TestClips {
     }
 
     /** Encodes frames into a file of the given kind and returns its bytes. */
-    static byte[] encode(Kind kind, int w, int h, double fps, List<byte[]> frames) throws IOException {
+    public static byte[] encode(Kind kind, int w, int h, double fps, List<byte[]> frames) throws IOException {
         Path file = Files.createTempFile("clip", "." + kind.format);
         try {
             FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(file.toFile(), w, h, 0);
