@@ -55,8 +55,8 @@ public class ActionRecognitionService implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ActionRecognitionService.class);
 
-    /** The clips' admission pool. */
-    public static final String POOL = "clips";
+    /** The clips' admission pool: {@code pipeline/clips}. */
+    public static final String POOL = Admission.PIPELINE_PREFIX + "clips";
 
     private static final int POINTS = FrameSampling.POINTS;
     private static final int RGB_FRAME = 3 * ClipTensors.PLANE;

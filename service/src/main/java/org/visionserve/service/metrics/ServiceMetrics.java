@@ -35,7 +35,7 @@ import org.visionserve.service.runtime.Admission;
  *   <li>{@code visionserve_admission_reserved_bytes}, {@code visionserve_admission_budget_bytes} gauges: working
  *       memory reserved by admitted requests, and the budget</li>
  *   <li>{@code visionserve_admission_active}, {@code visionserve_admission_waiting} gauges {pool}: requests admitted
- *       and waiting per admission pool (a model, or a pipeline)</li>
+ *       and waiting per admission pool (a model's id, or {@code pipeline/clips}, {@code pipeline/volumes})</li>
  * </ul>
  */
 @Component

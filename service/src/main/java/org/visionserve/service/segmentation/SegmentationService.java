@@ -48,8 +48,8 @@ import org.visionserve.service.segmentation.nifti.NiftiWriter;
 @Service
 public class SegmentationService {
 
-    /** The admission pool of volume requests. */
-    public static final String POOL = "volumes";
+    /** The admission pool of volume requests: {@code pipeline/volumes}. */
+    public static final String POOL = Admission.PIPELINE_PREFIX + "volumes";
     public static final String MAX_CONCURRENT_KEY = "visionserve.segmentation.max-concurrent";
     public static final String QUEUE_CAPACITY_KEY = "visionserve.segmentation.queue-capacity";
     public static final String MAX_SLICE_PIXELS_KEY = VolumeLimits.MAX_SLICE_PIXELS_KEY;
