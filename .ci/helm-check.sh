@@ -21,4 +21,13 @@ done
 if helm template bad "$chart" --set gpu.enabled=yes >/dev/null 2>&1; then
   echo "[helm-check] values.schema.json accepted gpu.enabled=yes" >&2; exit 1
 fi
+# The removed autoscaling.queueDepth fails, saying where it went.
+if helm template old "$chart" --set autoscaling.queueDepth.enabled=true > "$out/old.txt" 2>&1 \
+    || ! grep -q "autoscaling.queueDepth is now autoscaling.backlog" "$out/old.txt"; then
+  echo "[helm-check] autoscaling.queueDepth did not fail with its replacement:" >&2; cat "$out/old.txt" >&2; exit 1
+fi
+# The autoscaler's backlog metric as the Prometheus adapter serves it (deploy/prometheus-adapter).
+grep -q 'name: visionserve_backlog$' "$out/autoscaling-monitoring.yaml" \
+  || { echo "[helm-check] the HPA of autoscaling-monitoring does not scale on visionserve_backlog" >&2; exit 1; }
+.ci/check-adapter-rules.sh
 .ci/lib/validate-k8s.sh "${rendered[@]}"

@@ -91,6 +91,14 @@ class OpenApiDocumentTest extends ServiceTestBase {
                             .isEqualTo(Integer.parseInt(response.getKey()));
                 }
                 assertThat(errors).as(where + " error responses").contains("406", "500");
+                if (method.getKey().equals("post")) { // the inference operations: each has a deadline (@Deadline)
+                    assertThat(errors).as(where + " error responses").contains("503", "504");
+                    assertThat(op.get("responses").get("504").get("content").get("application/problem+json")
+                            .get("example").get("code").asString()).as(where + " 504").isEqualTo("deadline-exceeded");
+                    List<String> parameters = new ArrayList<>();
+                    op.path("parameters").forEach(p -> parameters.add(p.get("name").asString()));
+                    assertThat(parameters).as(where + " parameters").contains("Request-Timeout", "timeout");
+                }
             }
         }
         assertThat(operationIds).containsExactly("classify", "classifyBatch", "getModel", "listModels", "recognize",

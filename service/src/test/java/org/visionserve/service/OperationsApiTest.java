@@ -3,6 +3,8 @@ package org.visionserve.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.visionserve.service.action.ActionRecognitionService;
+import org.visionserve.service.segmentation.SegmentationService;
 import tools.jackson.databind.JsonNode;
 
 /** Health groups, the Prometheus scrape and the OpenAPI description. */
@@ -68,6 +70,20 @@ class OperationsApiTest extends ServiceTestBase {
         }
         assertThat(Metrics.value(http.get("/actuator/prometheus").body(), "visionserve_admission_active", "pool", pool))
                 .isZero();
+    }
+
+    /** The pipelines' pools are named apart from the models' (a model's pool is its id, which holds no '/'). */
+    @Test
+    void pipelinePoolsAreNamedApartFromModels() {
+        String scrape = http.get("/actuator/prometheus").body();
+        for (String pool : new String[] {"pipeline/clips", "pipeline/volumes"}) {
+            assertThat(Metrics.value(scrape, "visionserve_admission_waiting", "pool", pool)).as(pool).isZero();
+        }
+        assertThat(ActionRecognitionService.POOL).isEqualTo("pipeline/clips");
+        assertThat(SegmentationService.POOL).isEqualTo("pipeline/volumes");
+        for (String old : new String[] {"clips", "volumes"}) {
+            assertThat(Metrics.has(scrape, "visionserve_admission_waiting", "pool", old)).as(old).isFalse();
+        }
     }
 
     /**

@@ -25,6 +25,8 @@ import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.Prediction;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
@@ -53,12 +55,8 @@ public class ActionRecognitionService implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(ActionRecognitionService.class);
 
-    /** Stage names of the {@code visionserve_stage_seconds} histogram for clips. */
-    public static final List<String> STAGES = List.of("decode", "flow", "preprocess", "queue", "features_rgb",
-            "features_flow", "head", "total");
-
-    /** The clips' admission pool. */
-    public static final String POOL = "clips";
+    /** The clips' admission pool: {@code pipeline/clips}. */
+    public static final String POOL = Admission.PIPELINE_PREFIX + "clips";
 
     private static final int POINTS = FrameSampling.POINTS;
     private static final int RGB_FRAME = 3 * ClipTensors.PLANE;
@@ -134,35 +132,33 @@ public class ActionRecognitionService implements DisposableBean {
         ServedModel flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK);
         StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
 
-        long t0 = System.nanoTime();
-        ClipPipeline pipeline = pipeline();
-        long started = System.nanoTime();
+        String headDevice = device(head);
+        StageTimer timer = new StageTimer(headId, headDevice);
+        ClipPipeline pipeline = timer.time(Stage.QUEUE, this::pipeline); // its natives may still be loading
         // Measured from its headers and refused over a limit (413) before anything is decoded, then
         // admitted by the working memory its shape implies, before anything is decoded either.
-        ClipShape shape = measure.apply(pipeline);
-        long measured = System.nanoTime();
+        ClipShape shape = timer.time(Stage.DECODE, () -> measure.apply(pipeline));
         try (Admission.Ticket ticket = admission.admit(POOL, pipeline.workingBytes(shape), scope)) {
-            long admitted = System.nanoTime();
-            DecodedClip clip = decode.apply(pipeline, shape);
-            long decoded = System.nanoTime();
-            long decodeNanos = (measured - started) + (decoded - admitted);
+            timer.add(Stage.QUEUE, ticket.queueNanos());
+            DecodedClip clip = timer.time(Stage.DECODE, () -> decode.apply(pipeline, shape));
             int frames = clip.frameCount();
             DirectBuffers buffers = DirectBuffers.shared();
+            StageTimer.Lap allocation = timer.start(Stage.PREPROCESS);
             try (DirectBuffers.Lease rgbInput = buffers.take(PreparedClip.RGB_FLOATS);
                  DirectBuffers.Lease flowInput = buffers.take(PreparedClip.FLOW_FLOATS);
                  DirectBuffers.Lease headInput = buffers.take(POINTS * 2 * Fusion.FEATURES)) {
-                long allocated = System.nanoTime();
-                PreparedClip prepared = pipeline.prepare(clip, flow, norm, decodeNanos, rgbInput.floats(),
-                        flowInput.floats(), scope);
+                allocation.stop();
+                PreparedClip prepared = pipeline.prepare(clip, flow, norm, rgbInput.floats(), flowInput.floats(),
+                        scope, timer);
                 clip = null; // the decoded frames can go while the networks run
 
-                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope);
-                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope);
+                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope, timer);
+                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope,
+                        timer);
                 FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
-                ModelRunner.Timed<float[]> headRun = runHead(head, features, scope);
+                float[] logits = runHead(head, features, scope, timer);
 
                 List<String> labels = labels(head.metadata());
-                float[] logits = headRun.value();
                 int classes = logits.length;
                 int k = Math.min(topK, classes);
                 List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
@@ -170,35 +166,24 @@ public class ActionRecognitionService implements DisposableBean {
                         labels);
                 StreamScores streams = new StreamScores(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
                         top(Fusion.meanScores(flowRun.logits, classes), k, labels));
-                long end = System.nanoTime();
-
-                PreparedClip.Timings pt = prepared.timings();
-                long preprocess = (allocated - decoded) + pt.tensorsNanos(); // buffers + resize/normalise/crop
-                long queue = (started - t0) + ticket.queueNanos() + rgbRun.queueNanos + flowRun.queueNanos
-                        + headRun.queueNanos();
-                long total = end - t0;
-                String headDevice = device(head);
-                record(headId, headDevice, "decode", pt.decodeNanos());
-                record(headId, headDevice, "flow", pt.flowNanos());
-                record(headId, headDevice, "preprocess", preprocess);
-                record(headId, headDevice, "queue", queue);
-                record(headId, device(rgb), "features_rgb", rgbRun.runNanos);
-                record(headId, device(flowModel), "features_flow", flowRun.runNanos);
-                record(headId, headDevice, "head", headRun.runNanos());
-                record(headId, headDevice, "total", total);
+                timer.finish(metrics);
 
                 ModelUse headUse = use(head);
                 ClipModels models = new ClipModels(use(rgb), use(flowModel), headUse);
                 boolean seeded = List.of(models.rgb(), models.flow(), headUse).stream()
                         .anyMatch(m -> "seeded".equals(m.weights()));
+                // queue: the natives, admission and the three runners together; features_* and head: the
+                // three models' runs, each recorded as inference under its own model
                 return new RecognitionResult(headId, head.metadata().family(), headDevice,
                         seeded ? "seeded" : headUse.weights(), models,
                         new ClipInfo(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
                         prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
                         prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
                         predictions, baseline, streams,
-                        new ClipTimings(ms(pt.decodeNanos()), ms(pt.flowNanos()), ms(preprocess), ms(queue),
-                                ms(rgbRun.runNanos), ms(flowRun.runNanos), ms(headRun.runNanos()), ms(total)));
+                        new ClipTimings(timer.millis(Stage.DECODE), timer.millis(Stage.FLOW),
+                                timer.millis(Stage.PREPROCESS), timer.millis(Stage.QUEUE),
+                                timer.millis(rgb.id(), Stage.INFERENCE), timer.millis(flowModel.id(), Stage.INFERENCE),
+                                timer.millis(headId, Stage.INFERENCE), timer.millis(Stage.TOTAL)));
             }
         }
     }
@@ -232,17 +217,18 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** One stream's features {@code [frames * 2048]} and logits {@code [frames * classes]}. */
-    private record StreamRun(float[] features, float[] logits, long queueNanos, long runNanos) {
+    private record StreamRun(float[] features, float[] logits) {
     }
 
-    /** The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input}. */
-    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, RequestScope scope)
-            throws InterruptedException {
+    /**
+     * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input};
+     * its runner's queue and runs go to {@code timer} under the ResNet's id.
+     */
+    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
+                                StageTimer timer) throws InterruptedException {
         String inputName = model.metadata().inputs().get(0).name();
         float[] features = null;
         float[] logits = null;
-        long queue = 0;
-        long run = 0;
         int batch = props.streamBatch();
         for (int start = 0; start < POINTS; start += batch) {
             int n = Math.min(batch, POINTS - start);
@@ -258,19 +244,26 @@ public class ActionRecognitionService implements DisposableBean {
             }
             System.arraycopy(f, 0, features, start * (features.length / POINTS), f.length);
             System.arraycopy(l, 0, logits, start * (logits.length / POINTS), l.length);
-            queue += t.queueNanos();
-            run += t.runNanos();
+            addRun(timer, model, t);
         }
-        return new StreamRun(features, logits, queue, run);
+        return new StreamRun(features, logits);
     }
 
-    private static ModelRunner.Timed<float[]> runHead(ServedModel head, FloatBuffer features, RequestScope scope)
+    /** The head's logits for the {@code [1, 25, 4096]} features. */
+    private static float[] runHead(ServedModel head, FloatBuffer features, RequestScope scope, StageTimer timer)
             throws InterruptedException {
         String inputName = head.metadata().inputs().get(0).name();
         long[] shape = {1, POINTS, 2 * Fusion.FEATURES};
         ModelRunner.Timed<Map<String, ModelRunner.Output>> t = head.runner().run(
                 Map.of(inputName, new ModelRunner.Input(features, shape)), Set.of("logits"), scope);
-        return new ModelRunner.Timed<>(t.value().get("logits").values(), t.queueNanos(), t.runNanos());
+        addRun(timer, head, t);
+        return t.value().get("logits").values();
+    }
+
+    /** A run's wait for its runner and the run itself, under the model that ran. */
+    private static void addRun(StageTimer timer, ServedModel model, ModelRunner.Timed<?> run) {
+        timer.add(model.id(), device(model), Stage.QUEUE, run.queueNanos());
+        timer.add(model.id(), device(model), Stage.INFERENCE, run.runNanos());
     }
 
     /** Top-k of a score vector whose softmax gives the probabilities. */
@@ -282,10 +275,6 @@ public class ActionRecognitionService implements DisposableBean {
         return meta.labels() == null ? null : meta.labels().classes();
     }
 
-    private void record(String model, String device, String stage, long nanos) {
-        metrics.recordStage(model, device, stage, nanos);
-    }
-
     private static String device(ServedModel m) {
         return m.device().name().toLowerCase(Locale.ROOT);
     }
@@ -293,10 +282,6 @@ public class ActionRecognitionService implements DisposableBean {
     private static ModelUse use(ServedModel m) {
         ModelMetadata meta = m.metadata();
         return new ModelUse(m.id(), device(m), meta.weights() == null ? "unknown" : meta.weights().source());
-    }
-
-    private static double ms(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
     }
 
     /** The pipeline, once its native libraries are loaded (the first requests may wait for that). */

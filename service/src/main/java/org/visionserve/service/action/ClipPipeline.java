@@ -7,6 +7,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.runtime.RequestScope;
 
 /**
@@ -93,43 +95,47 @@ public final class ClipPipeline implements AutoCloseable {
 
     /** A video file (MP4, MOV, WebM, AVI) to stream inputs (no deadline: tests, tools). */
     public PreparedClip prepare(byte[] video, FlowMethod method, StreamNormalization norm) {
-        long t0 = System.nanoTime();
-        DecodedClip clip = decoder.decode(video);
-        return prepare(clip, method, norm, System.nanoTime() - t0);
+        return prepare(video, method, norm, new StageTimer());
+    }
+
+    /** As above, adding decode, flow and preprocess to {@code timer}. */
+    public PreparedClip prepare(byte[] video, FlowMethod method, StreamNormalization norm, StageTimer timer) {
+        DecodedClip clip = timer.time(Stage.DECODE, () -> decoder.decode(video));
+        return prepare(clip, method, norm, timer);
     }
 
     /** Frame images in time order to stream inputs (no deadline: tests, tools). */
     public PreparedClip prepareImages(List<byte[]> images, FlowMethod method, StreamNormalization norm) {
-        long t0 = System.nanoTime();
-        DecodedClip clip = decoder.decodeImages(images);
-        return prepare(clip, method, norm, System.nanoTime() - t0);
+        StageTimer timer = new StageTimer();
+        DecodedClip clip = timer.time(Stage.DECODE, () -> decoder.decodeImages(images));
+        return prepare(clip, method, norm, timer);
     }
 
     /** Already decoded frames to stream inputs (no deadline: tests, tools). */
-    public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos) {
+    public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, StageTimer timer) {
         FloatBuffer rgb = ClipTensors.direct(PreparedClip.RGB_FLOATS);
         FloatBuffer flowOut = ClipTensors.direct(PreparedClip.FLOW_FLOATS);
-        return ScopedTasks.unbounded(scope -> prepare(clip, method, norm, decodeNanos, rgb, flowOut, scope));
+        return ScopedTasks.unbounded(scope -> prepare(clip, method, norm, rgb, flowOut, scope, timer));
     }
 
     /**
      * As above, writing the stream inputs into the caller's direct buffers ({@link PreparedClip#RGB_FLOATS}
      * and {@link PreparedClip#FLOW_FLOATS} values), so the caller decides when their memory is freed;
-     * every task of it starts only while the scope lasts.
+     * every task of it starts only while the scope lasts. Adds the optical flow ({@link Stage#FLOW}) and
+     * the tensors ({@link Stage#PREPROCESS}) to {@code timer}.
      *
      * @throws org.visionserve.service.runtime.RequestCancelledException once the scope ended
      */
-    public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, long decodeNanos,
-                                FloatBuffer rgbOut, FloatBuffer flowOut, RequestScope scope) {
+    public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, FloatBuffer rgbOut,
+                                FloatBuffer flowOut, RequestScope scope, StageTimer timer) {
         FrameSampling sampling = FrameSampling.of(clip.frameCount());
-        long t1 = System.nanoTime();
-        Map<Integer, FlowField> fields = flow.compute(clip, sampling.pairs(), method, scope);
-        long t2 = System.nanoTime();
+        Map<Integer, FlowField> fields = timer.time(Stage.FLOW, () -> flow.compute(clip, sampling.pairs(), method, scope));
+        StageTimer.Lap tensors = timer.start(Stage.PREPROCESS);
         FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool, rgbOut, scope);
         FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool, flowOut, scope);
-        long t3 = System.nanoTime();
+        tensors.stop();
         return new PreparedClip(rgb, flowStacks, sampling, method, clip.width(), clip.height(), clip.fps(),
-                clip.source(), fields.size(), new PreparedClip.Timings(decodeNanos, t2 - t1, t3 - t2));
+                clip.source(), fields.size());
     }
 
     @Override

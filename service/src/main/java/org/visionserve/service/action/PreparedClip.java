@@ -12,15 +12,11 @@ import java.nio.FloatBuffer;
  * @param flowPairs    distinct frame pairs whose flow was computed
  */
 public record PreparedClip(FloatBuffer rgb, FloatBuffer flow, FrameSampling sampling, FlowMethod flowMethod,
-                           int width, int height, double fps, String source, int flowPairs, Timings timings) {
+                           int width, int height, double fps, String source, int flowPairs) {
 
     public static final long[] RGB_SHAPE = {FrameSampling.POINTS, 3, ClipTensors.CROP, ClipTensors.CROP};
     public static final long[] FLOW_SHAPE = {FrameSampling.POINTS, 2 * FrameSampling.STACK, ClipTensors.CROP,
             ClipTensors.CROP};
     public static final int RGB_FLOATS = FrameSampling.POINTS * 3 * ClipTensors.PLANE;
     public static final int FLOW_FLOATS = FrameSampling.POINTS * 2 * FrameSampling.STACK * ClipTensors.PLANE;
-
-    /** Stage times in nanoseconds: decode, optical flow, tensor building (resize, normalise, crop). */
-    public record Timings(long decodeNanos, long flowNanos, long tensorsNanos) {
-    }
 }

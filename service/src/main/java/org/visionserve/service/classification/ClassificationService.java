@@ -16,10 +16,11 @@ import org.visionserve.service.image.ImageDecodeException;
 import org.visionserve.service.image.ImageDecoder;
 import org.visionserve.service.image.ImagePreprocessor;
 import org.visionserve.service.image.RgbImage;
-import org.visionserve.service.metrics.ServiceMetrics.Stage;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.pipeline.Prediction;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
@@ -91,10 +92,11 @@ public class ClassificationService {
         }
         String device = model.device().name().toLowerCase(Locale.ROOT);
         Preprocessing prep = meta.preprocessing();
-        long t0 = System.nanoTime();
+        StageTimer timer = new StageTimer(modelId, device);
 
         // Every image is measured from its header against the limits before any is decoded: a refused
         // image costs no decoding, not even of the images before it.
+        StageTimer.Lap probe = timer.start(Stage.DECODE);
         long largest = 0;
         for (int i = 0; i < images.size(); i++) {
             ImageInput in = images.get(i);
@@ -105,6 +107,7 @@ public class ClassificationService {
                 throw new ImageRejectedException(i, in.name(), e);
             }
         }
+        probe.stop();
         // One image at a time, decoded then preprocessed into its slot of the batch tensor, so at most
         // one full-size image is held per request (a batch of large images would otherwise pile up).
         int size = prep.inputSize();
@@ -112,18 +115,15 @@ public class ClassificationService {
         int tensorFloats = images.size() * 3 * size * size;
         long cost = largest * DECODE_BYTES_PER_PIXEL + (long) tensorFloats * Float.BYTES;
         int[][] dims = new int[images.size()][];
-        long decodeNanos = 0;
-        long preprocessNanos = 0;
         ModelRunner.Timed<ModelRunner.Output> run;
-        long admissionNanos;
         try (Admission.Ticket ticket = admission.admit(modelId, cost, scope);
              DirectBuffers.Lease tensor = DirectBuffers.shared().take(tensorFloats)) {
-            admissionNanos = ticket.queueNanos();
+            timer.add(Stage.QUEUE, ticket.queueNanos());
             FloatBuffer batch = tensor.floats();
             for (int i = 0; i < images.size(); i++) {
                 scope.check();
                 ImageInput in = images.get(i);
-                long d0 = System.nanoTime();
+                StageTimer.Lap decode = timer.start(Stage.DECODE);
                 RgbImage image;
                 try {
                     // a large image's decode stops with the request (deadline, client gone) mid-image
@@ -134,19 +134,21 @@ public class ClassificationService {
                     scope.check(); // throws: the decode stopped because the scope did
                     throw e;
                 }
-                long d1 = System.nanoTime();
+                decode.stop();
+                StageTimer.Lap preprocess = timer.start(Stage.PREPROCESS);
                 dims[i] = new int[] {image.width(), image.height()};
                 RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
                 scope.check();
                 ImagePreprocessor.toTensor(resized, prep, batch);
-                decodeNanos += d1 - d0;
-                preprocessNanos += System.nanoTime() - d1;
+                preprocess.stop();
             }
             batch.rewind();
             run = model.runner().infer(batch, shape, scope); // the tensor over the buffer is closed on return
         }
-        long t3 = System.nanoTime();
+        timer.add(Stage.QUEUE, run.queueNanos());
+        timer.add(Stage.INFERENCE, run.runNanos());
 
+        StageTimer.Lap postprocess = timer.start(Stage.POSTPROCESS);
         List<String> labels = meta.labels() == null ? null : meta.labels().classes();
         float[] logits = run.value().values();
         int classes = logits.length / images.size();
@@ -156,23 +158,13 @@ public class ClassificationService {
             List<Prediction> top = TopK.softmaxTopK(logits, i * classes, classes, k, labels);
             results.add(new ImageResult(images.get(i).name(), dims[i][0], dims[i][1], top));
         }
-        long t4 = System.nanoTime();
+        postprocess.stop();
 
-        long queue = admissionNanos + run.queueNanos();
-        long inference = run.runNanos();
-        metrics.recordStage(modelId, device, Stage.DECODE, decodeNanos);
-        metrics.recordStage(modelId, device, Stage.PREPROCESS, preprocessNanos);
-        metrics.recordStage(modelId, device, Stage.QUEUE, queue);
-        metrics.recordStage(modelId, device, Stage.INFERENCE, inference);
-        metrics.recordStage(modelId, device, Stage.POSTPROCESS, t4 - t3);
-        metrics.recordStage(modelId, device, Stage.TOTAL, t4 - t0);
-        StageTimings timings = new StageTimings(ms(decodeNanos), ms(preprocessNanos), ms(queue), ms(inference), ms(t4 - t3),
-                ms(t4 - t0));
+        timer.finish(metrics);
+        StageTimings timings = new StageTimings(timer.millis(Stage.DECODE), timer.millis(Stage.PREPROCESS),
+                timer.millis(Stage.QUEUE), timer.millis(Stage.INFERENCE), timer.millis(Stage.POSTPROCESS),
+                timer.millis(Stage.TOTAL));
         String weights = meta.weights() == null ? "unknown" : meta.weights().source();
         return new ClassificationResult(modelId, device, weights, results, timings);
-    }
-
-    private static double ms(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
     }
 }

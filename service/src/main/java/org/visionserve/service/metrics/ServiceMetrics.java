@@ -14,12 +14,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.runtime.Admission;
 
 /**
  * The service's own meters (names as Prometheus shows them):
  * <ul>
- *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage</li>
+ *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage
+ *       ({@link Stage}, recorded through {@link StageTimer})</li>
  *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome (ok, client_error,
  *       server_error, rejected: refused for capacity, timeout: past its deadline)</li>
  *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
@@ -32,14 +35,11 @@ import org.visionserve.service.runtime.Admission;
  *   <li>{@code visionserve_admission_reserved_bytes}, {@code visionserve_admission_budget_bytes} gauges: working
  *       memory reserved by admitted requests, and the budget</li>
  *   <li>{@code visionserve_admission_active}, {@code visionserve_admission_waiting} gauges {pool}: requests admitted
- *       and waiting per admission pool (a model, or a pipeline)</li>
+ *       and waiting per admission pool (a model's id, or {@code pipeline/clips}, {@code pipeline/volumes})</li>
  * </ul>
  */
 @Component
-public class ServiceMetrics {
-
-    /** Stages of a request, in order; {@code total} spans all of them. */
-    public enum Stage { DECODE, PREPROCESS, QUEUE, INFERENCE, POSTPROCESS, TOTAL }
+public class ServiceMetrics implements StageTimer.Recorder {
 
     /** How a request ended. */
     public enum Outcome { OK, CLIENT_ERROR, SERVER_ERROR, REJECTED, TIMEOUT }
@@ -100,18 +100,11 @@ public class ServiceMetrics {
         });
     }
 
+    @Override
     public void recordStage(String model, String device, Stage stage, long nanos) {
-        recordStage(model, device, id(stage), nanos);
-    }
-
-    /**
-     * A stage of another task's pipeline (e.g. {@code flow} of a clip, {@code encode} of a mask);
-     * stage names are lower-case identifiers fixed in code, never taken from a request.
-     */
-    public void recordStage(String model, String device, String stage, long nanos) {
-        timers.computeIfAbsent(model + '\0' + device + '\0' + stage, k -> Timer.builder("visionserve.stage")
+        timers.computeIfAbsent(model + '\0' + device + '\0' + stage.id(), k -> Timer.builder("visionserve.stage")
                         .description("Time spent in each stage of a request")
-                        .tags("model", model, "device", device, "stage", stage)
+                        .tags("model", model, "device", device, "stage", stage.id())
                         .serviceLevelObjectives(SLO_BUCKETS)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);

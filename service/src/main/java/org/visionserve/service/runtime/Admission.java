@@ -14,7 +14,7 @@ import org.visionserve.service.config.VisionServeProperties;
 /**
  * The one admission mechanism of the service: a request reserves its estimated working memory (from
  * its inputs' headers, before anything is decoded) against a global memory budget, and a place in its
- * pool (a model, or a pipeline such as the clips'), before it is decoded. What cannot be admitted yet
+ * pool (a model, named by its id, or a pipeline, {@link #PIPELINE_PREFIX}), before it is decoded. What cannot be admitted yet
  * waits, first come first served, in its pool's bounded queue until its deadline; beyond the queue it
  * is refused at once with 503 and a Retry-After from the pool's observed service time. A request whose
  * cost alone exceeds the budget is refused with 413 before it waits at all.
@@ -27,6 +27,14 @@ public final class Admission {
 
     /** The configuration key of the memory budget, named in 413 answers. */
     public static final String MEMORY_BUDGET_KEY = "visionserve.admission.memory-budget";
+
+    /**
+     * What the pool of a pipeline is named with ({@code pipeline/clips}, {@code pipeline/volumes}). A
+     * model's pool is named by the model's id, its directory's name in the repository, which cannot hold
+     * a {@code /}: no model's pool can be a pipeline's (a model called {@code clips} has the pool
+     * {@code clips}, the clip pipeline {@code pipeline/clips}).
+     */
+    public static final String PIPELINE_PREFIX = "pipeline/";
 
     /**
      * One pool's limits.

@@ -16,6 +16,8 @@ import org.visionserve.export.models.Task;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.pipeline.InvalidParameterException;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelRepository;
@@ -32,8 +34,8 @@ import org.visionserve.service.segmentation.nifti.NiftiWriter;
  * headers and check they share one grid, admit the request by the working memory that implies, then read
  * them, run their slices through the model's runner in batches (normalised on the fly), take the argmax,
  * find the discs, and encode what was asked for. Stages are timed for the response and the
- * {@code visionserve_stage_seconds} histogram: decode, normalise, queue, inference, postprocess, encode,
- * total.
+ * {@code visionserve_stage_seconds} histogram ({@link StageTimer}): decode, preprocess (the answer's
+ * {@code normalise}), queue, inference, postprocess, encode, total.
  *
  * <p>Volumes are admitted by {@link Admission} in the pool {@value #POOL}: at most
  * {@code visionserve.segmentation.max-concurrent} at once, {@code queue-capacity} more waiting (503
@@ -46,8 +48,8 @@ import org.visionserve.service.segmentation.nifti.NiftiWriter;
 @Service
 public class SegmentationService {
 
-    /** The admission pool of volume requests. */
-    public static final String POOL = "volumes";
+    /** The admission pool of volume requests: {@code pipeline/volumes}. */
+    public static final String POOL = Admission.PIPELINE_PREFIX + "volumes";
     public static final String MAX_CONCURRENT_KEY = "visionserve.segmentation.max-concurrent";
     public static final String QUEUE_CAPACITY_KEY = "visionserve.segmentation.queue-capacity";
     public static final String MAX_SLICE_PIXELS_KEY = VolumeLimits.MAX_SLICE_PIXELS_KEY;
@@ -139,9 +141,10 @@ public class SegmentationService {
                     + "fat, inn (in-phase), opp (opposed-phase) and wat (water), each a NIfTI-1/2 (.nii, .nii.gz) "
                     + "volume or an 8/16-bit grey PNG slice");
         }
-        long t0 = System.nanoTime();
+        StageTimer timer = new StageTimer(modelId, model.device().name().toLowerCase(Locale.ROOT));
         // Every modality is measured from its header, and the four checked to be one grid, before any
         // voxel of any of them is read: a refused request costs no decoding.
+        StageTimer.Lap measure = timer.start(Stage.DECODE);
         Map<Modality, VolumeGeometry> grids = new EnumMap<>(Modality.class);
         long decodeBytes = 0;
         for (Modality m : Modality.values()) {
@@ -159,9 +162,10 @@ public class SegmentationService {
         int netCols = (int) Math.max(0, inShape[inShape.length - 1]);
         SlicePlan plan = plan(g, netRows, netCols);
         long cost = workingMemory(g, plan, batchSize, decodeBytes);
-        long measured = System.nanoTime() - t0;
+        measure.stop();
         try (Admission.Ticket ticket = admission.admit(POOL, cost, scope)) {
-            return run(model, meta, uploads, request, scope, netRows, netCols, measured, ticket.queueNanos());
+            timer.add(Stage.QUEUE, ticket.queueNanos());
+            return run(model, meta, uploads, request, scope, netRows, netCols, timer);
         }
     }
 
@@ -181,13 +185,13 @@ public class SegmentationService {
     }
 
     private Outcome run(ServedModel model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
-                        Request request, RequestScope scope, int netRows, int netCols, long measureNanos,
-                        long admissionNanos) throws IOException, InterruptedException, ModalityMismatchException {
+                        Request request, RequestScope scope, int netRows, int netCols, StageTimer timer)
+            throws IOException, InterruptedException, ModalityMismatchException {
         String modelId = model.id();
         String device = model.device().name().toLowerCase(Locale.ROOT);
-        long t0 = System.nanoTime();
 
         // decode: the four files, measured and admitted already
+        StageTimer.Lap decode = timer.start(Stage.DECODE);
         Map<Modality, Volume> volumes = new EnumMap<>(Modality.class);
         for (Modality m : Modality.values()) {
             try (InputStream in = uploads.get(m).getInputStream()) {
@@ -199,32 +203,29 @@ public class SegmentationService {
         MultiModalVolume exam = MultiModalVolume.of(volumes);
         VolumeGeometry g = exam.geometry();
         boolean png = exam.get(Modality.FAT).fullScale() > 0;
-        long t1 = System.nanoTime();
+        decode.stop();
 
-        // normalise + inference + argmax, batch by batch through the model's runner
-        long[] queue = {admissionNanos};
-        long[] inference = {0};
+        // normalise (preprocess) + inference + argmax (postprocess), batch by batch through the model's runner
         ModelRunner runner = model.runner();
         VolumeSegmenter.Result seg;
         try {
             seg = new VolumeSegmenter(netRows, netCols, batchSize).segment(exam, (batch, shape) -> {
                 ModelRunner.Timed<ModelRunner.Output> t = runner.infer(batch, shape, scope);
-                queue[0] += t.queueNanos();
-                inference[0] += t.runNanos();
+                timer.add(Stage.QUEUE, t.queueNanos());
+                timer.add(Stage.INFERENCE, t.runNanos());
                 return FloatBuffer.wrap(t.value().values());
-            }, scope::check);
+            }, scope::check, timer);
         } catch (IOException | InterruptedException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("segmentation failed", e);
         }
-        long t2 = System.nanoTime();
-        DiscAnalysis analysis = new DiscLocaliser(minDiscVolumeMm3).locate(g, seg.mask().mask(),
-                seg.mask().probability(), scope::check);
-        long t3 = System.nanoTime();
+        DiscAnalysis analysis = timer.time(Stage.POSTPROCESS, () -> new DiscLocaliser(minDiscVolumeMm3).locate(g,
+                seg.mask().mask(), seg.mask().probability(), scope::check));
         scope.check();
 
         // encode what was asked for
+        StageTimer.Lap encode = timer.start(Stage.ENCODE);
         Answer answer = switch (request.answer()) {
             case MASK -> png ? Answer.PNG : Answer.MASK_NIFTI_GZ;
             case PNG -> png ? Answer.PNG : Answer.PREVIEW;
@@ -253,20 +254,8 @@ public class SegmentationService {
         } else {
             binary = niftiMask(g, seg, base, answer == Answer.MASK_NIFTI_GZ);
         }
-        long t4 = System.nanoTime();
-
-        long decode = measureNanos + t1 - t0;
-        long normalise = seg.normaliseNanos();
-        long postprocess = seg.argmaxNanos() + (t3 - t2);
-        long encode = t4 - t3;
-        long total = measureNanos + admissionNanos + t4 - t0; // from the first header read to the answer
-        metrics.recordStage(modelId, device, "decode", decode);
-        metrics.recordStage(modelId, device, "normalise", normalise);
-        metrics.recordStage(modelId, device, "queue", queue[0]);
-        metrics.recordStage(modelId, device, "inference", inference[0]);
-        metrics.recordStage(modelId, device, "postprocess", postprocess);
-        metrics.recordStage(modelId, device, "encode", encode);
-        metrics.recordStage(modelId, device, "total", total);
+        encode.stop();
+        timer.finish(metrics); // total: from the first header read to the answer
 
         boolean seeded = meta.weights() != null && meta.weights().isSeeded();
         Affine a = g.affine();
@@ -276,8 +265,10 @@ public class SegmentationService {
                 new double[][] {row(a, 0), row(a, 1), row(a, 2)}, g.affineSource().name().toLowerCase(Locale.ROOT),
                 p.sliceAxis(), p.slices(), new int[] {p.rows(), p.cols()}, new int[] {p.netRows(), p.netCols()},
                 batchSize, seg.batches(), analysis.craniocaudalAxis());
-        Timings timings = new Timings(ms(decode), ms(normalise), ms(queue[0]), ms(inference[0]), ms(postprocess),
-                ms(encode), ms(total));
+        // the answer keeps its field 'normalise': the preprocess stage
+        Timings timings = new Timings(timer.millis(Stage.DECODE), timer.millis(Stage.PREPROCESS),
+                timer.millis(Stage.QUEUE), timer.millis(Stage.INFERENCE), timer.millis(Stage.POSTPROCESS),
+                timer.millis(Stage.ENCODE), timer.millis(Stage.TOTAL));
         SegmentationResult result = new SegmentationResult(modelId, device,
                 meta.weights() == null ? "unknown" : meta.weights().source(),
                 seeded ? meta.weights().note() : null, input,
@@ -301,9 +292,5 @@ public class SegmentationService {
 
     private static double[] row(Affine a, int r) {
         return new double[] {a.get(r, 0), a.get(r, 1), a.get(r, 2), a.get(r, 3)};
-    }
-
-    private static double ms(long nanos) {
-        return Math.round(nanos / 1e3) / 1e3;
     }
 }

@@ -19,8 +19,9 @@
  * {@link org.visionserve.service.segmentation.SegmentationService} does exactly this for
  * {@code POST /v1/models/{id}/segment} (docs/SEGMENTATION.md), with the model's runner as the slice model.
  *
- * <p>Stage timings for metrics: decode = the reads, normalise / inference / postprocess from
- * {@link org.visionserve.service.segmentation.VolumeSegmenter.Result} plus the localisation, encode = the
- * writers and the preview.
+ * <p>Stage timings ({@link org.visionserve.service.pipeline.StageTimer}): decode = the header probes and
+ * the reads, preprocess = the batch filling (normalisation) and postprocess = the argmax, both timed by
+ * {@link org.visionserve.service.segmentation.VolumeSegmenter}, plus the localisation in postprocess;
+ * queue and inference from the model's runner; encode = the writers and the preview.
  */
 package org.visionserve.service.segmentation;

@@ -117,7 +117,7 @@ final class Examples {
 
     static final String CLIP_BUSY = """
             {"type": "urn:visionserve:problem:overloaded", "title": "At capacity", "status": 503,
-             "detail": "'clips' is at capacity (1 in progress, 2 waiting; visionserve.action.concurrency / queue-capacity); retry in 40 s",
+             "detail": "'pipeline/clips' is at capacity (1 in progress, 2 waiting; visionserve.action.concurrency / queue-capacity); retry in 40 s",
              "instance": "/v1/models/ts_lstm_ucf101/recognize", "code": "overloaded", "concurrency": 1,
              "queueCapacity": 2, "retryAfterSeconds": 40}""";
 
@@ -165,7 +165,7 @@ final class Examples {
 
     static final String SEGMENT_BUSY = """
             {"type": "urn:visionserve:problem:overloaded", "title": "At capacity", "status": 503,
-             "detail": "'volumes' is at capacity (1 in progress, 2 waiting; visionserve.segmentation.max-concurrent / .queue-capacity); retry in 96 s",
+             "detail": "'pipeline/volumes' is at capacity (1 in progress, 2 waiting; visionserve.segmentation.max-concurrent / .queue-capacity); retry in 96 s",
              "instance": "/v1/models/ivd_net/segment", "code": "overloaded", "concurrency": 1, "queueCapacity": 2,
              "retryAfterSeconds": 96}""";
 

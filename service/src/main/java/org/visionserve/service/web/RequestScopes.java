@@ -28,18 +28,18 @@ public class RequestScopes {
     }
 
     public RequestScope classify(HttpServletRequest request) {
-        return open(request, deadlines.classify(), "visionserve.deadlines.classify");
+        return open(request, deadlines.classify());
     }
 
     public RequestScope recognize(HttpServletRequest request) {
-        return open(request, deadlines.recognize(), "visionserve.deadlines.recognize");
+        return open(request, deadlines.recognize());
     }
 
     public RequestScope segment(HttpServletRequest request) {
-        return open(request, deadlines.segment(), "visionserve.deadlines.segment");
+        return open(request, deadlines.segment());
     }
 
-    private static RequestScope open(HttpServletRequest request, Duration taskDeadline, String key) {
+    private static RequestScope open(HttpServletRequest request, Duration taskDeadline) {
         Duration timeout = timeout(taskDeadline, request.getParameter(PARAMETER), request.getHeader(HEADER));
         Object probe = request.getAttribute(ConnectionProbeValve.ATTRIBUTE);
         return RequestScope.open(timeout, probe instanceof BooleanSupplier b ? b : () -> false);

@@ -13,6 +13,8 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 
 class ClipPipelineTest {
 
@@ -45,7 +47,8 @@ class ClipPipelineTest {
     void aVideoBecomesBothStreamsInputs() throws IOException {
         byte[] video = TestClips.encode(TestClips.Kind.MP4_H264, W, H, 25, TestClips.frames(W, H, 40, 3, 2));
 
-        PreparedClip p = PIPELINE.prepare(video, FlowMethod.TVL1, StreamNormalization.UCF101);
+        StageTimer timer = new StageTimer();
+        PreparedClip p = PIPELINE.prepare(video, FlowMethod.TVL1, StreamNormalization.UCF101, timer);
 
         assertEquals(25L * 3 * 224 * 224, p.rgb().capacity());
         assertEquals(25L * 20 * 224 * 224, p.flow().capacity());
@@ -54,7 +57,9 @@ class ClipPipelineTest {
         assertArrayEquals(IntStream.range(4, 29).toArray(), p.sampling().rgbFrames());
         assertEquals(34, p.flowPairs(), "each pair once, although the 25 stacks hold 250 fields");
         assertEquals(FlowMethod.TVL1, p.flowMethod());
-        assertTrue(p.timings().decodeNanos() > 0 && p.timings().flowNanos() > 0 && p.timings().tensorsNanos() > 0);
+        for (Stage stage : List.of(Stage.DECODE, Stage.FLOW, Stage.PREPROCESS)) {
+            assertTrue(timer.nanos(stage) > 0, stage.id());
+        }
         assertTrue(p.source().startsWith("mov,mp4"), p.source());
 
         // Stack 0, field k: the square (right and down, the largest flow) is near the top of the byte

@@ -11,10 +11,23 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.visionserve.service.Http;
+import org.visionserve.service.Metrics;
 import tools.jackson.databind.JsonNode;
 
 /** The clip endpoint over real HTTP with the real (seeded) ResNet-101 streams and heads. */
 class RecognizeApiTest extends ActionTestBase {
+
+    /** The answer's timings (its own names: features_rgb, features_flow and head are the three models' inference). */
+    private static final List<String> TIMINGS = List.of("decode", "flow", "preprocess", "queue", "features_rgb",
+            "features_flow", "head", "total");
+
+    /** The histograms of the three networks' queue and inference, each under its model: one sample per clip. */
+    private static final List<String[]> RUN_STAGES = List.of(
+            new String[] {"model", RGB, "stage", "inference", "device", "cpu"},
+            new String[] {"model", FLOW, "stage", "inference", "device", "cpu"},
+            new String[] {"model", TS_LSTM, "stage", "inference", "device", "cpu"},
+            new String[] {"model", RGB, "stage", "queue", "device", "cpu"},
+            new String[] {"model", FLOW, "stage", "queue", "device", "cpu"});
 
     /**
      * One clip through TS-LSTM with Farneback, then with the default flow (TV-L1, the only TV-L1 run of
@@ -25,6 +38,10 @@ class RecognizeApiTest extends ActionTestBase {
     void recognizesAVideoWithBothFlowMethods() {
         byte[] video = mp4(40, 3, 2);
         double okBefore = counterOrZero("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok");
+        double[] runsBefore = new double[RUN_STAGES.size()];
+        for (int i = 0; i < runsBefore.length; i++) {
+            runsBefore[i] = counterOrZero("visionserve_stage_seconds_count", RUN_STAGES.get(i));
+        }
         long directBefore = directMemory();
 
         Http.Response fb = postVideo(TS_LSTM, "?flow=farneback&top_k=101", video);
@@ -53,7 +70,7 @@ class RecognizeApiTest extends ActionTestBase {
         assertDistribution(r.get("streams").get("flow"), 101);
         JsonNode t = r.get("timings");
         double parts = 0;
-        for (String stage : ActionRecognitionService.STAGES) {
+        for (String stage : TIMINGS) {
             assertThat(t.get(stage).asDouble()).as(stage).isGreaterThanOrEqualTo(0);
             parts += stage.equals("total") ? 0 : t.get(stage).asDouble();
         }
@@ -98,12 +115,24 @@ class RecognizeApiTest extends ActionTestBase {
         }
 
         assertThat(metric("visionserve_requests_total", "model", TS_LSTM, "outcome", "ok")).isEqualTo(okBefore + 2);
-        for (String stage : ActionRecognitionService.STAGES) {
+        // The head's own stages, and each network's wait and run under the model that ran it (once per
+        // request, whatever the sub-batches): the stage vocabulary of every pipeline, no clip-only names.
+        for (String stage : List.of("decode", "flow", "preprocess", "queue", "inference", "total")) {
             assertThat(metric("visionserve_stage_seconds_count", "model", TS_LSTM, "stage", stage))
                     .as(stage).isGreaterThanOrEqualTo(2);
         }
+        for (int i = 0; i < runsBefore.length; i++) {
+            assertThat(metric("visionserve_stage_seconds_count", RUN_STAGES.get(i)))
+                    .as(String.join(" ", RUN_STAGES.get(i))).isEqualTo(runsBefore[i] + 2);
+        }
         assertThat(metric("visionserve_stage_seconds_bucket", "model", TS_LSTM, "stage", "flow", "le", "+Inf"))
                 .isGreaterThanOrEqualTo(2);
+        String scrape = http.get("/actuator/prometheus").body();
+        for (String gone : List.of("features_rgb", "features_flow", "head")) {
+            assertThat(Metrics.has(scrape, "visionserve_stage_seconds_count", "stage", gone)).as(gone).isFalse();
+        }
+        assertThat(Metrics.has(scrape, "visionserve_stage_seconds_count", "model", RGB, "stage", "total"))
+                .as("a feature model has no total of its own").isFalse();
         // The ~115 MB of stream inputs per clip are freed when the request ends, not left to the GC: read
         // right after each answer, before a collection could have reclaimed them had they been leaked.
         assertThat(directAfterFarneback - directBefore).as("direct memory kept by the first clip").isLessThan(8L << 20);

@@ -129,6 +129,12 @@ class RecognizeLifecycleApiTest extends ActionTestBase {
         while (admission.active(POOL) > 0) {
             Thread.sleep(20); // the watchdog finds it gone, the pool's tasks stop
         }
+        // the place is given back as the error leaves the service, the abort counted after, by the web layer
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (counterOrZero("visionserve_client_aborts_total", "stage", "processing") < aborts + 1) {
+            assertThat(System.nanoTime()).as("the abort counted").isLessThan(deadline);
+            Thread.sleep(20);
+        }
         assertThat(metric("visionserve_client_aborts_total", "stage", "processing")).isEqualTo(aborts + 1);
         assertNothingOfItRunsAndTheNextClipIsServed(flow);
     }

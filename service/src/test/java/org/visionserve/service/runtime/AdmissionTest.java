@@ -122,6 +122,24 @@ class AdmissionTest {
         nextClip.get(10, TimeUnit.SECONDS).close();
     }
 
+    /** A model called like a pipeline ("clips") has a pool of its own, apart from the pipeline's. */
+    @Test
+    void modelPoolsAndPipelinePoolsNeverShareAName() throws Exception {
+        Admission a = new Admission(100 * MIB);
+        String pipeline = Admission.PIPELINE_PREFIX + "clips";
+        a.define(pipeline, new Admission.Limits(1, 0, "visionserve.action.concurrency"));
+        a.define("clips", new Admission.Limits(2, 0, "visionserve.models.settings.clips.concurrency"));
+        assertThat(pipeline).isEqualTo("pipeline/clips");
+        try (Admission.Ticket clip = a.admit(pipeline, MIB, scope);
+             Admission.Ticket model = a.admit("clips", MIB, scope);
+             Admission.Ticket model2 = a.admit("clips", MIB, scope)) {
+            assertThat(a.active(pipeline)).isEqualTo(1);
+            assertThat(a.active("clips")).isEqualTo(2);
+            assertThatThrownBy(() -> a.admit(pipeline, MIB, scope)).isInstanceOf(OverloadedException.class)
+                    .hasMessageContaining("visionserve.action.concurrency");
+        }
+    }
+
     private static Admission.Ticket admit(Admission a, String pool, long bytes, RequestScope scope) {
         try {
             return a.admit(pool, bytes, scope);

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.visionserve.service.pipeline.Stage;
+import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.segmentation.nifti.NiftiDatatype;
 import org.visionserve.service.segmentation.nifti.NiftiReader;
 import org.visionserve.service.segmentation.nifti.NiftiWriter;
@@ -52,7 +54,8 @@ class VolumePipelineTest {
         MultiModalVolume exam = MultiModalVolume.of(volumes);
         long t1 = System.nanoTime();
 
-        VolumeSegmenter.Result seg = new VolumeSegmenter(256, 256, 4).segment(exam, model);
+        StageTimer timer = new StageTimer();
+        VolumeSegmenter.Result seg = new VolumeSegmenter(256, 256, 4).segment(exam, model, () -> { }, timer);
         long t2 = System.nanoTime();
         assertSameMask(seg.mask().mask(), truth);
         assertThat(seg.batches()).isEqualTo(9);
@@ -77,10 +80,12 @@ class VolumePipelineTest {
         long t5 = System.nanoTime();
 
         System.out.printf("%s run, 36x256x256 x4 int16 (2 of 4 gzipped):%n"
-                        + "  read + check 4 modalities %.0f ms%n  normalise/batch %.0f ms, inference (1x1-conv ORT model, 9 batches of 4) %.0f ms, "
+                        + "  read + check 4 modalities %.0f ms%n  normalise/batch %.0f ms, inference and the rest (1x1-conv ORT model, 9 batches of 4) %.0f ms, "
                         + "argmax+softmax %.0f ms (segment total %.0f ms)%n  components %.0f ms%n  preview %.0f ms%n"
                         + "  mask .nii.gz %.0f ms (%d bytes)%n",
-                run, (t1 - t0) / 1e6, seg.normaliseNanos() / 1e6, seg.inferenceNanos() / 1e6, seg.argmaxNanos() / 1e6,
+                run, (t1 - t0) / 1e6, timer.nanos(Stage.PREPROCESS) / 1e6,
+                (t2 - t1 - timer.nanos(Stage.PREPROCESS) - timer.nanos(Stage.POSTPROCESS)) / 1e6,
+                timer.nanos(Stage.POSTPROCESS) / 1e6,
                 (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, (t5 - t4) / 1e6, maskNifti.length);
 
         Volume back = reader.read(maskNifti);
