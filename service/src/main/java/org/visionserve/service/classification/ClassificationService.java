@@ -116,6 +116,7 @@ public class ClassificationService {
         long preprocessNanos = 0;
         ModelRunner.Timed<ModelRunner.Output> run;
         long admissionNanos;
+        long cpuWaitNanos = 0;
         try (Admission.Ticket ticket = admission.admit(modelId, cost, scope);
              DirectBuffers.Lease tensor = DirectBuffers.shared().take(tensorFloats)) {
             admissionNanos = ticket.queueNanos();
@@ -123,24 +124,29 @@ public class ClassificationService {
             for (int i = 0; i < images.size(); i++) {
                 scope.check();
                 ImageInput in = images.get(i);
-                long d0 = System.nanoTime();
-                RgbImage image;
-                try {
-                    // a large image's decode stops with the request (deadline, client gone) mid-image
-                    image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
-                } catch (ImageDecodeException e) {
-                    throw new ImageRejectedException(i, in.name(), e);
-                } catch (DecodeStoppedException e) {
-                    scope.check(); // throws: the decode stopped because the scope did
-                    throw e;
+                long w0 = System.nanoTime();
+                // decode and preprocess hold a CPU slot: they take no more cores from a running batch
+                try (Admission.CpuSlot cpu = admission.cpu(scope)) {
+                    long d0 = System.nanoTime();
+                    cpuWaitNanos += d0 - w0;
+                    RgbImage image;
+                    try {
+                        // a large image's decode stops with the request (deadline, client gone) mid-image
+                        image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
+                    } catch (ImageDecodeException e) {
+                        throw new ImageRejectedException(i, in.name(), e);
+                    } catch (DecodeStoppedException e) {
+                        scope.check(); // throws: the decode stopped because the scope did
+                        throw e;
+                    }
+                    long d1 = System.nanoTime();
+                    dims[i] = new int[] {image.width(), image.height()};
+                    RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
+                    scope.check();
+                    ImagePreprocessor.toTensor(resized, prep, batch);
+                    decodeNanos += d1 - d0;
+                    preprocessNanos += System.nanoTime() - d1;
                 }
-                long d1 = System.nanoTime();
-                dims[i] = new int[] {image.width(), image.height()};
-                RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
-                scope.check();
-                ImagePreprocessor.toTensor(resized, prep, batch);
-                decodeNanos += d1 - d0;
-                preprocessNanos += System.nanoTime() - d1;
             }
             batch.rewind();
             run = model.runner().infer(batch, shape, scope); // the tensor over the buffer is closed on return
@@ -158,7 +164,7 @@ public class ClassificationService {
         }
         long t4 = System.nanoTime();
 
-        long queue = admissionNanos + run.queueNanos();
+        long queue = admissionNanos + cpuWaitNanos + run.queueNanos();
         long inference = run.runNanos();
         metrics.recordStage(modelId, device, Stage.DECODE, decodeNanos);
         metrics.recordStage(modelId, device, Stage.PREPROCESS, preprocessNanos);
