@@ -37,7 +37,7 @@ java -Xmx2g -cp "service/target/test-classes:service/target/classes:$(cat servic
   org.visionserve.service.bench.RawThroughput "$work/models" "$MODEL" "${RAW_SECONDS:-15}" | tee "$work/raw.txt"
 kill -CONT $pid
 raw_best=$(sed -n 's/^raw best images_per_s=//p' "$work/raw.txt")
-raw_p50=$(sed -n 's/^raw batch=1 .*p50_ms=\([0-9.]*\).*/\1/p' "$work/raw.txt")
+raw_p50=$(sed -n "s/^raw parallel=1 intra=[0-9]* batch=1 .*p50_ms=\([0-9.]*\).*/\1/p" "$work/raw.txt")
 
 url="http://127.0.0.1:$PORT/v1/models/$MODEL/classify?top_k=5"
 scrape() { curl -fsS "http://127.0.0.1:$PORT/actuator/prometheus" -o "$1"; }

@@ -123,24 +123,29 @@ public class ClassificationService {
             for (int i = 0; i < images.size(); i++) {
                 scope.check();
                 ImageInput in = images.get(i);
-                StageTimer.Lap decode = timer.start(Stage.DECODE);
-                RgbImage image;
-                try {
-                    // a large image's decode stops with the request (deadline, client gone) mid-image
-                    image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
-                } catch (ImageDecodeException e) {
-                    throw new ImageRejectedException(i, in.name(), e);
-                } catch (DecodeStoppedException e) {
-                    scope.check(); // throws: the decode stopped because the scope did
-                    throw e;
+                // decode and preprocess hold a CPU slot: they take no more cores from a running batch
+                StageTimer.Lap wait = timer.start(Stage.QUEUE);
+                try (Admission.CpuSlot cpu = admission.cpu(scope)) {
+                    wait.stop();
+                    StageTimer.Lap decode = timer.start(Stage.DECODE);
+                    RgbImage image;
+                    try {
+                        // a large image's decode stops with the request (deadline, client gone) mid-image
+                        image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
+                    } catch (ImageDecodeException e) {
+                        throw new ImageRejectedException(i, in.name(), e);
+                    } catch (DecodeStoppedException e) {
+                        scope.check(); // throws: the decode stopped because the scope did
+                        throw e;
+                    }
+                    decode.stop();
+                    StageTimer.Lap preprocess = timer.start(Stage.PREPROCESS);
+                    dims[i] = new int[] {image.width(), image.height()};
+                    RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
+                    scope.check();
+                    ImagePreprocessor.toTensor(resized, prep, batch);
+                    preprocess.stop();
                 }
-                decode.stop();
-                StageTimer.Lap preprocess = timer.start(Stage.PREPROCESS);
-                dims[i] = new int[] {image.width(), image.height()};
-                RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
-                scope.check();
-                ImagePreprocessor.toTensor(resized, prep, batch);
-                preprocess.stop();
             }
             batch.rewind();
             run = model.runner().infer(batch, shape, scope); // the tensor over the buffer is closed on return

@@ -120,11 +120,16 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * each estimated from its inputs' headers before decoding; 0 means 60% of the JVM's max heap
      * (which the image derives from the container's memory limit).
      */
-    public record AdmissionSettings(@DefaultValue("0B") DataSize memoryBudget) {
+    public record AdmissionSettings(@DefaultValue("0B") DataSize memoryBudget, @DefaultValue("0") int cpuSlots) {
 
         public long budgetBytes() {
             long b = memoryBudget.toBytes();
             return b > 0 ? b : org.visionserve.service.runtime.Admission.defaultBudget();
+        }
+
+        /** Requests decoding or resizing images at once; 0 means half the cores (at least one). */
+        public int cpuSlots() {
+            return cpuSlots > 0 ? cpuSlots : org.visionserve.service.runtime.Admission.defaultCpuSlots();
         }
     }
 

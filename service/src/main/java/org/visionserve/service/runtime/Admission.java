@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -51,6 +52,8 @@ public final class Admission {
     }
 
     private final long budgetBytes;
+    private final int cpuSlots;
+    private final Semaphore cpu;
     private final Map<String, Pool> pools = new ConcurrentHashMap<>();
     private final List<Consumer<String>> poolListeners = new CopyOnWriteArrayList<>();
     /** Waiting requests of every pool in arrival order; guarded by {@code this}. */
@@ -59,12 +62,61 @@ public final class Admission {
 
     @Autowired
     public Admission(VisionServeProperties props) {
-        this(props.admission().budgetBytes());
+        this(props.admission().budgetBytes(), props.admission().cpuSlots());
     }
 
     /** @param budgetBytes working memory all admitted requests together may reserve */
     public Admission(long budgetBytes) {
+        this(budgetBytes, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param budgetBytes working memory all admitted requests together may reserve
+     * @param cpuSlots    requests doing CPU work before inference (decoding, resizing) at once
+     */
+    public Admission(long budgetBytes, int cpuSlots) {
         this.budgetBytes = budgetBytes;
+        this.cpuSlots = cpuSlots;
+        this.cpu = new Semaphore(cpuSlots, true);
+    }
+
+    /**
+     * The CPU-slot default: half the cores (at least one). ONNX Runtime's intra-op threads run one
+     * operator in parallel and wait for the slowest of them, so every image-decoding thread that takes
+     * a core from a running batch stalls all of it; bounding the decoding threads leaves the rest of
+     * the cores to inference while the next batch is still prepared in parallel with the running one.
+     */
+    public static int defaultCpuSlots() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    }
+
+    /**
+     * Waits (in arrival order, until the request's deadline) for one of the CPU slots, for an admitted
+     * request's work before inference; closing the returned slot gives it back.
+     */
+    public CpuSlot cpu(RequestScope scope) throws InterruptedException {
+        scope.await(nanos -> cpu.tryAcquire(nanos, TimeUnit.NANOSECONDS));
+        return new CpuSlot();
+    }
+
+    /** A CPU slot, given back when closed. */
+    public final class CpuSlot implements AutoCloseable {
+        private boolean closed;
+
+        private CpuSlot() {
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                cpu.release();
+            }
+        }
+    }
+
+    public int cpuSlots() {
+        return cpuSlots;
     }
 
     /** The default budget: 60% of the JVM's max heap, the rest left to Spring, Tomcat, caches and headroom. */

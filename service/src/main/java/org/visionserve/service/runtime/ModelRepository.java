@@ -59,11 +59,12 @@ public class ModelRepository implements SmartLifecycle {
     }
 
     /**
-     * The model's admission pool: a full batch per run slot in progress, plus one request per core
-     * decoding the next batch meanwhile, and {@code queue-capacity} waiting.
+     * The model's admission pool: per run slot, the batch running and the next one decoding meanwhile
+     * (so at saturation a full batch is ready when a run ends), one request per core besides, and
+     * {@code queue-capacity} waiting. Heavy inputs are bounded by the memory budget, not by this.
      */
     static Admission.Limits admissionLimits(String id, EffectiveSettings s) {
-        return new Admission.Limits(s.concurrency() * s.maxBatchSize() + Runtime.getRuntime().availableProcessors(),
+        return new Admission.Limits(2 * s.concurrency() * s.maxBatchSize() + Runtime.getRuntime().availableProcessors(),
                 s.queueCapacity(), "visionserve.models.settings." + id + ".concurrency / .queue-capacity");
     }
 

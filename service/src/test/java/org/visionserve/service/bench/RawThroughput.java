@@ -17,12 +17,14 @@ import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.runtime.SessionFactory;
 
 /**
- * The hardware's limit for a model: a bare ONNX Runtime session, opened with the service's own
- * session options (intra-op threads = cores), run back to back at batch 1, 4, 8 and 16 on a
- * tensor already in memory. Prints images/s per batch size and the batch-1 latency percentiles;
- * {@code throughput.sh} compares the service against the best of them. Not a unit test.
+ * The hardware's limit for a model: a bare ONNX Runtime session run back to back on a tensor already
+ * in memory, at batch 1, 4, 8 and 16, in two thread layouts: one run at a time with intra-op threads
+ * = cores (the service's default for one run slot), and one run per core at once, each with one
+ * intra-op thread (what several run slots give). Prints images/s per layout and batch size and the
+ * batch-1 latency percentiles of the first layout; {@code throughput.sh} compares the service against
+ * the best of all. Not a unit test.
  *
- * <pre>args: MODELS_DIR MODEL [seconds per batch size=15]</pre>
+ * <pre>args: MODELS_DIR MODEL [seconds per measurement=15]</pre>
  */
 public final class RawThroughput {
 
@@ -32,44 +34,74 @@ public final class RawThroughput {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 15;
         int cores = Runtime.getRuntime().availableProcessors();
         ModelMetadata meta = ModelMetadata.read(dir.resolve(model).resolve(ModelMetadata.FILE_NAME));
-        var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
-                VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0, false, 1, 0, List.of());
         int size = meta.preprocessing().inputSize();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession session = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE),
-                settings).session()) {
-            String input = session.getInputNames().iterator().next();
-            double best = 0;
-            for (int batch : new int[] {1, 4, 8, 16}) {
-                long[] shape = {batch, 3, size, size};
-                FloatBuffer data = ByteBuffer.allocateDirect(batch * 3 * size * size * Float.BYTES)
-                        .order(ByteOrder.nativeOrder()).asFloatBuffer();
-                for (int i = 0; i < data.capacity(); i++) {
-                    data.put(i, (float) Math.sin(i * 0.001));
-                }
-                try (OnnxTensor t = OnnxTensor.createTensor(env, data, shape)) {
-                    for (int i = 0; i < 3; i++) {
-                        session.run(Map.of(input, t)).close();
-                    }
-                    double[] ms = new double[100_000];
-                    int n = 0;
-                    long end = System.nanoTime() + seconds * 1_000_000_000L;
-                    long start = System.nanoTime();
-                    while (System.nanoTime() < end && n < ms.length) {
-                        long t0 = System.nanoTime();
-                        session.run(Map.of(input, t)).close();
-                        ms[n++] = (System.nanoTime() - t0) / 1e6;
-                    }
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    double imagesPerSecond = n * batch / elapsed;
-                    best = Math.max(best, imagesPerSecond);
-                    double[] sorted = Arrays.copyOf(ms, n);
-                    Arrays.sort(sorted);
-                    System.out.printf(Locale.ROOT, "raw batch=%d runs=%d images_per_s=%.2f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f%n",
-                            batch, n, imagesPerSecond, pct(sorted, 50), pct(sorted, 95), pct(sorted, 99));
+        double best = 0;
+        for (int parallel : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+            int intra = Math.max(1, cores / parallel);
+            var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
+                    VisionServeProperties.CudaFallback.CPU, parallel, 64, intra, 1, 0, false, 1, 0, List.of());
+            try (OrtSession session = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE),
+                    settings).session()) {
+                for (int batch : new int[] {1, 4, 8, 16}) {
+                    best = Math.max(best, measure(session, size, batch, parallel, intra, seconds));
                 }
             }
-            System.out.printf(Locale.ROOT, "raw best images_per_s=%.2f%n", best);
+        }
+        System.out.printf(Locale.ROOT, "raw best images_per_s=%.2f%n", best);
+    }
+
+    /** {@code parallel} threads each running the session back to back; returns images/s of all together. */
+    private static double measure(OrtSession session, int size, int batch, int parallel, int intra, int seconds)
+            throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        String input = session.getInputNames().iterator().next();
+        long[] shape = {batch, 3, size, size};
+        FloatBuffer data = ByteBuffer.allocateDirect(batch * 3 * size * size * Float.BYTES)
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        for (int i = 0; i < data.capacity(); i++) {
+            data.put(i, (float) Math.sin(i * 0.001));
+        }
+        try (OnnxTensor t = OnnxTensor.createTensor(env, data, shape)) {
+            for (int i = 0; i < 3; i++) {
+                session.run(Map.of(input, t)).close();
+            }
+            double[][] ms = new double[parallel][100_000];
+            int[] n = new int[parallel];
+            long start = System.nanoTime();
+            long end = start + seconds * 1_000_000_000L;
+            Thread[] threads = new Thread[parallel];
+            for (int p = 0; p < parallel; p++) {
+                int me = p;
+                threads[p] = new Thread(() -> {
+                    try {
+                        while (System.nanoTime() < end && n[me] < ms[me].length) {
+                            long t0 = System.nanoTime();
+                            session.run(Map.of(input, t)).close();
+                            ms[me][n[me]++] = (System.nanoTime() - t0) / 1e6;
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                threads[p].start();
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            int runs = Arrays.stream(n).sum();
+            double[] all = new double[runs];
+            int k = 0;
+            for (int p = 0; p < parallel; p++) {
+                System.arraycopy(ms[p], 0, all, k, n[p]);
+                k += n[p];
+            }
+            Arrays.sort(all);
+            double imagesPerSecond = runs * batch / elapsed;
+            System.out.printf(Locale.ROOT, "raw parallel=%d intra=%d batch=%d runs=%d images_per_s=%.2f p50_ms=%.2f"
+                            + " p95_ms=%.2f p99_ms=%.2f%n", parallel, intra, batch, runs, imagesPerSecond,
+                    pct(all, 50), pct(all, 95), pct(all, 99));
+            return imagesPerSecond;
         }
     }
 

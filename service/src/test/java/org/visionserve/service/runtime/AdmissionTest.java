@@ -140,6 +140,28 @@ class AdmissionTest {
         }
     }
 
+    /** CPU slots: the next request waits for a free one, and a waiter whose deadline passes gives up. */
+    @Test
+    void cpuSlotsAreBoundedAndAWaiterStopsAtItsDeadline() throws Exception {
+        Admission a = new Admission(100 * MIB, 1);
+        Admission.CpuSlot held = a.cpu(scope);
+        try (RequestScope shortOne = RequestScope.withTimeout(Duration.ofMillis(200))) {
+            assertThatThrownBy(() -> a.cpu(shortOne)).isInstanceOfSatisfying(RequestCancelledException.class,
+                    e -> assertThat(e.reason()).isEqualTo(RequestScope.Reason.DEADLINE));
+        }
+        CompletableFuture<Admission.CpuSlot> next = CompletableFuture.supplyAsync(() -> {
+            try {
+                return a.cpu(scope);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(50);
+        assertThat(next).isNotDone();
+        held.close();
+        next.get(10, TimeUnit.SECONDS).close();
+    }
+
     private static Admission.Ticket admit(Admission a, String pool, long bytes, RequestScope scope) {
         try {
             return a.admit(pool, bytes, scope);

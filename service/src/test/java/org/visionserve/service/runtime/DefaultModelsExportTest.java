@@ -41,7 +41,7 @@ class DefaultModelsExportTest {
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
                         16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),
                 new VisionServeProperties.Segmentation(2, 1, 2, 100),
-                new VisionServeProperties.AdmissionSettings(DataSize.ofMegabytes(512)),
+                new VisionServeProperties.AdmissionSettings(DataSize.ofMegabytes(512), 0),
                 new VisionServeProperties.Deadlines(Duration.ofSeconds(30), Duration.ofSeconds(120), Duration.ofSeconds(300)));
         ModelRepository repository = new ModelRepository(props, new ServiceMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT)), new Admission(props));
         repository.start();

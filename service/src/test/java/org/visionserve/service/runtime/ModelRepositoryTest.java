@@ -59,7 +59,7 @@ class ModelRepositoryTest {
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
                         16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),
                 new VisionServeProperties.Segmentation(2, 1, 2, 100),
-                new VisionServeProperties.AdmissionSettings(DataSize.ofMegabytes(512)),
+                new VisionServeProperties.AdmissionSettings(DataSize.ofMegabytes(512), 0),
                 new VisionServeProperties.Deadlines(Duration.ofSeconds(30), Duration.ofSeconds(120), Duration.ofSeconds(300)));
         registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         repository = new ModelRepository(props, new ServiceMetrics(registry), new Admission(props));
