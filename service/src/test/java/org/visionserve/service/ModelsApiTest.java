@@ -55,8 +55,9 @@ class ModelsApiTest extends ServiceTestBase {
         assertThat(busy.get("runner").get("queueCapacity").asInt()).isEqualTo(0);
         assertThat(busy.get("runner").get("batching").get("maxBatchSize").asInt()).isEqualTo(1);
         JsonNode admitted = busy.get("runner").get("admission");
-        assertThat(admitted.get("concurrency").asInt()).as("a run slot's batch plus one request per core decoding")
-                .isEqualTo(1 + Runtime.getRuntime().availableProcessors());
+        assertThat(admitted.get("concurrency").asInt())
+                .as("per run slot the running batch and the next one, plus one request per core decoding")
+                .isEqualTo(2 * 1 * 1 + Runtime.getRuntime().availableProcessors());
         assertThat(admitted.get("queueCapacity").asInt()).isZero();
         assertThat(admitted.get("active").asInt()).isZero();
         assertThat(admitted.get("waiting").asInt()).isZero();
