@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.visionserve.service.runtime.HeldRunSlot;
+import org.visionserve.service.runtime.HeldRunner;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
 import tools.jackson.databind.json.JsonMapper;
@@ -41,7 +41,7 @@ class ClientDisconnectApiTest extends ServiceTestBase {
         ModelRunner runner = repository.ready(MODEL).runner();
         double aborts = counterOrZero("visionserve_client_aborts_total", "stage", "processing");
         double clientErrors = counterOrZero("visionserve_requests_total", "model", MODEL, "outcome", "client_error");
-        try (HeldRunSlot slot = new HeldRunSlot(runner)) {
+        try (HeldRunner slot = HeldRunner.hold(runner)) {
             Socket socket = new Socket("localhost", port);
             socket.getOutputStream().write(request(kind));
             socket.getOutputStream().flush();
@@ -77,7 +77,7 @@ class ClientDisconnectApiTest extends ServiceTestBase {
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout((int) BOUND.toMillis());
             for (int i = 0; i < 2; i++) {
-                try (HeldRunSlot slot = new HeldRunSlot(runner)) {
+                try (HeldRunner slot = HeldRunner.hold(runner)) {
                     socket.getOutputStream().write(request(kind));
                     socket.getOutputStream().flush();
                     awaitAtMost("request " + i + " to wait at the runner", () -> runner.queueDepth() == 1);

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,8 +114,7 @@ class BatcherTest {
         TestModels.exportAtto(dir);
         ModelRunner runner = new ModelRunner("atto", session(TestModels.ATTO), 1,
                 new ModelRunner.Batching(8, 100_000, List.of()), size -> { });
-        CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Void> job = hold(runner, release);
+        HeldRunner held = HeldRunner.hold(runner);
         List<CompletableFuture<ModelRunner.Timed<ModelRunner.Output>>> queued = new ArrayList<>();
         for (int i = 0; i < 3; i++) { // the first waits for the slot in the collector, the others in the queue
             queued.add(CompletableFuture.supplyAsync(() -> infer(runner, random(3 * 224 * 224, 7), new long[] {1, 3, 224, 224})));
@@ -127,8 +125,7 @@ class BatcherTest {
             assertThat(q).failsWithin(30, TimeUnit.SECONDS).withThrowableOfType(java.util.concurrent.ExecutionException.class)
                     .withCauseInstanceOf(OverloadedException.class);
         }
-        release.countDown();
-        job.get(30, TimeUnit.SECONDS);
+        held.close();
         closing.get(30, TimeUnit.SECONDS);
     }
 
@@ -140,34 +137,11 @@ class BatcherTest {
      */
     private static <T> T holdingTheModel(ModelRunner runner, int requests, java.util.function.Supplier<T> start)
             throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        CompletableFuture<Void> job = hold(runner, release);
-        T started = start.get();
-        awaitDepth(runner, requests);
-        release.countDown();
-        job.get(30, TimeUnit.SECONDS);
-        return started;
-    }
-
-    /** A job that holds the model's run slot until {@code release}; returns once it holds it. */
-    private static CompletableFuture<Void> hold(ModelRunner runner, CountDownLatch release) throws InterruptedException {
-        CountDownLatch holding = new CountDownLatch(1);
-        CompletableFuture<Void> job = CompletableFuture.runAsync(() -> {
-            try {
-                runner.submit((s, o) -> {
-                    holding.countDown();
-                    try {
-                        return release.await(30, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                    }
-                }, SCOPE);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-        return job;
+        try (HeldRunner held = HeldRunner.hold(runner)) {
+            T started = start.get();
+            awaitDepth(runner, requests);
+            return started;
+        }
     }
 
     private static void awaitDepth(ModelRunner runner, int depth) {
