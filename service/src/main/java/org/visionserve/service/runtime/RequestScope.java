@@ -33,6 +33,7 @@ public final class RequestScope implements AutoCloseable {
     private final Duration timeout;
     private final BooleanSupplier clientGone;
     private final List<Runnable> onCancel = new CopyOnWriteArrayList<>();
+    private volatile Progress progress = Progress.NONE;
     private volatile Reason reason;
     /** Guarded by {@code this}: once closed, the client probe is never asked again (its request is recycled). */
     private boolean closed;
@@ -115,6 +116,29 @@ public final class RequestScope implements AutoCloseable {
     public interface Registration extends AutoCloseable {
         @Override
         void close();
+    }
+
+    /**
+     * Where the request's work says how far it has come: a synchronous request ignores it, an
+     * asynchronous operation shows it. Stages report in their own units (flow pairs, frames, slices,
+     * windows); {@code completed} only grows within a stage.
+     */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = (stage, completed, total) -> { };
+
+        void report(String stage, long completed, long total);
+    }
+
+    /** Sends the work's progress to {@code listener} from now on (set before the work starts). */
+    public RequestScope onProgress(Progress listener) {
+        this.progress = listener == null ? Progress.NONE : listener;
+        return this;
+    }
+
+    /** Reports that {@code completed} of {@code total} units of {@code stage} are done. */
+    public void progress(String stage, long completed, long total) {
+        progress.report(stage, completed, total);
     }
 
     /**
