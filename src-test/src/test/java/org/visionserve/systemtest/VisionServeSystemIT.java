@@ -44,7 +44,8 @@ import tools.jackson.databind.JsonNode;
  * the default models exported on first start, a real photo classified (single and batch), the committed
  * NIfTI examination segmented by IVD-Net (its discs checked against its mask), twelve frames recognised by
  * the clip endpoint, problem+json errors, the per-model latency histogram on /actuator/prometheus, and a
- * quantile of it read back through a real Prometheus.
+ * quantile of it read back through a real Prometheus. Authentication is on (the image's default): the client
+ * sends the container's infer key; the probes and the scrape use the management port.
  */
 @Testcontainers
 class VisionServeSystemIT {
@@ -64,6 +65,7 @@ class VisionServeSystemIT {
     static void client() {
         ApiClient client = new ApiClient();
         client.setBasePath(SERVICE.baseUrl());
+        client.setBearerToken(SERVICE.inferKey);
         models = new ModelsApi(client);
         api = new ClassificationApi(client);
         action = new ActionRecognitionApi(client);
@@ -162,11 +164,49 @@ class VisionServeSystemIT {
         assertThat(api.classify(MODEL, PHOTO, 1, "30", "500s").getImages()).hasSize(1);
     }
 
+    /**
+     * Authentication as the image runs it: no key 401 with a challenge, the infer key 403 on the
+     * repository (model control) API where the admin key passes, the probes open on the management port
+     * and no actuator endpoint on the main one.
+     */
+    @Test
+    void authenticationIsOnInTheImage() throws Exception {
+        HttpResponse<String> anonymous = send(SERVICE.baseUrl() + "/v1/models", null);
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer");
+        assertThat(anonymous.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        ApiClient keyless = new ApiClient();
+        keyless.setBasePath(SERVICE.baseUrl());
+        assertThatThrownBy(() -> new ModelsApi(keyless).listModels())
+                .isInstanceOfSatisfying(RestClientResponseException.class, e -> assertThat(e.getStatusCode().value())
+                        .isEqualTo(401));
+        assertThat(send(SERVICE.baseUrl() + "/v1/models", SERVICE.inferKey).statusCode()).isEqualTo(200);
+        assertThat(post(SERVICE.baseUrl() + "/v2/repository/index", SERVICE.inferKey).statusCode()).isEqualTo(403);
+        assertThat(post(SERVICE.baseUrl() + "/v2/repository/index", SERVICE.adminKey).statusCode()).isNotIn(401, 403);
+        assertThat(send(SERVICE.managementUrl() + "/actuator/health/liveness", null).statusCode()).isEqualTo(200);
+        assertThat(send(SERVICE.managementUrl() + "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+        assertThat(send(SERVICE.baseUrl() + "/actuator/health/readiness", SERVICE.adminKey).statusCode()).isEqualTo(404);
+    }
+
+    private static HttpResponse<String> send(String url, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String url, String key) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void prometheusEndpointHasThePerModelHistogram() throws Exception {
         api.classify(MODEL, PHOTO, 1, null, null);
         String metrics = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/actuator/prometheus")).build(),
+                HttpRequest.newBuilder(URI.create(SERVICE.managementUrl() + "/actuator/prometheus")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics.lines().filter(l -> l.startsWith("visionserve_stage_seconds_bucket{")
                 && l.contains("model=\"" + MODEL + "\"") && l.contains("stage=\"total\"")))
@@ -176,7 +216,7 @@ class VisionServeSystemIT {
 
     @Test
     void latencyQuantileReadBackThroughPrometheus() throws Exception {
-        try (Prometheus prometheus = Prometheus.scraping(SERVICE.port)) {
+        try (Prometheus prometheus = Prometheus.scraping(SERVICE.managementPort)) {
             String p95 = "histogram_quantile(0.95, sum by (le) (rate(visionserve_stage_seconds_bucket{model=\""
                     + MODEL + "\", stage=\"total\"}[1m])))";
             double value = Double.NaN;

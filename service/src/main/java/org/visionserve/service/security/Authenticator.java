@@ -47,7 +47,8 @@ public class Authenticator {
     private final ServiceMetrics metrics;
 
     public Authenticator(SecurityProperties props, ObjectProvider<JwtDecoder> jwt, ServiceMetrics metrics) {
-        this.apiKeys = props.apiKeysFile() == null ? null
+        // an empty value (VISIONSERVE_SECURITY_APIKEYSFILE= in the image) means no keys file
+        this.apiKeys = props.apiKeysFile() == null || props.apiKeysFile().toString().isBlank() ? null
                 : new ApiKeys(props.apiKeysFile(), props.apiKeysReloadInterval(), System::nanoTime);
         this.jwt = jwt.getIfAvailable();
         this.claims = props.jwt();
