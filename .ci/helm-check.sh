@@ -29,5 +29,13 @@ fi
 # The autoscaler's backlog metric as the Prometheus adapter serves it (deploy/prometheus-adapter).
 grep -q 'name: visionserve_backlog$' "$out/autoscaling-monitoring.yaml" \
   || { echo "[helm-check] the HPA of autoscaling-monitoring does not scale on visionserve_backlog" >&2; exit 1; }
+# Authentication on by default: a generated keys Secret mounted as a folder, probes on the management port;
+# with an existing Secret none is generated, and TLS sets server.ssl from its Secret.
+grep -q '^kind: Secret$' "$out/default.yaml" && grep -q 'value: /etc/visionserve/keys/api-keys' "$out/default.yaml" \
+  && [ "$(grep -c 'port: management' "$out/default.yaml")" = 3 ] \
+  || { echo "[helm-check] default: no generated keys Secret, keys file or management-port probes" >&2; exit 1; }
+! grep -q '^kind: Secret$' "$out/auth-tls-jwt.yaml" && grep -q 'SERVER_SSL_CERTIFICATE$' "$out/auth-tls-jwt.yaml" \
+  && grep -q 'secretName: visionserve-keys' "$out/auth-tls-jwt.yaml" \
+  || { echo "[helm-check] auth-tls-jwt: a Secret generated besides the existing one, or no TLS" >&2; exit 1; }
 .ci/check-adapter-rules.sh
 .ci/lib/validate-k8s.sh "${rendered[@]}"
