@@ -232,7 +232,7 @@ require_free_port "$MGMT_PORT" "the docker-compose service's management port"
 VISIONSERVE_PORT="$PORT" VISIONSERVE_MANAGEMENT_PORT="$MGMT_PORT" VISIONSERVE_API_KEYS_FILE="$keys_dir/api-keys" \
   VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
-wait_http "$READY_URL" "the docker-compose service" 120 \
+wait_http "$READY_URL" "the docker-compose service (cold start: exports the six default models)" 180 \
   || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
 [ "$(code "${AUTH[@]}" "http://127.0.0.1:$PORT/v1/models")" = 200 ] && [ "$(code "http://127.0.0.1:$PORT/v1/models")" = 401 ] \
   || { log "compose service: the keys file is not in use"; exit 1; }
