@@ -107,8 +107,7 @@ public record Timeline(double seconds, double fps, int frames, List<Window> wind
                             + " %s s; this one is %.2f s", PARAMETER, seconds(limits.maxDuration().toMillis() / 1000.0),
                     duration), ClipLimits.Bound.TIMELINE_DURATION, limits.maxDuration().toMillis());
         }
-        // window w starts at the first frame at or after w * seconds; -1e-9 keeps 10 s x 25 fps at frame 250
-        long count = (long) Math.ceil(frames / (seconds * fps) - 1e-9);
+        long count = (long) Math.ceil(frames / (seconds * fps) - EPSILON);
         if (count > limits.maxWindows() + 1L) { // + 1: a short tail may still merge
             throw tooManyWindows(count, seconds, limits);
         }
@@ -151,9 +150,13 @@ public record Timeline(double seconds, double fps, int frames, List<Window> wind
         return (int) Math.min(frames, (long) Math.ceil(seconds * fps) + FrameSampling.MIN_FRAMES);
     }
 
+    /** Window w starts at the first frame at or after {@code w * seconds}; see {@link #EPSILON}. */
     private static int boundary(int w, double seconds, double fps) {
-        return (int) Math.ceil(w * seconds * fps - 1e-9);
+        return (int) Math.ceil(w * seconds * fps - EPSILON);
     }
+
+    /** Frames: a rate read as 25.000000001 must still start the second 10 s window at frame 250, not 251. */
+    private static final double EPSILON = 1e-6;
 
     private static ClipDecodeException tooManyWindows(long windows, double seconds, Limits limits) {
         return new ClipDecodeException(String.format(Locale.ROOT, "%s=%s gives %d windows; at most %d are made",
