@@ -23,7 +23,7 @@ import org.visionserve.service.action.RecognitionResult.ClipInfo;
 import org.visionserve.service.action.RecognitionResult.ClipModels;
 import org.visionserve.service.action.RecognitionResult.ClipTimings;
 import org.visionserve.service.action.RecognitionResult.ModelUse;
-import org.visionserve.service.action.RecognitionResult.Segment;
+import org.visionserve.service.action.RecognitionResult.TimelineSegment;
 import org.visionserve.service.action.RecognitionResult.StreamScores;
 import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
@@ -182,7 +182,7 @@ public class ActionRecognitionService implements DisposableBean {
                     fields = null;
                 }
                 Scores whole = streams.run(prepared);
-                List<Segment> segments = null;
+                List<TimelineSegment> segments = null;
                 if (timeline != null) {
                     segments = new ArrayList<>();
                     Set<Integer> wholePairs = new HashSet<>(fields.keySet());
@@ -194,7 +194,7 @@ public class ActionRecognitionService implements DisposableBean {
                                 flowInput.floats(), fields, scope, timer);
                         fields.keySet().retainAll(wholePairs); // the window's own fields are in its tensors now
                         Scores scores = streams.run(window);
-                        segments.add(new Segment(w.startSeconds(clip.fps()), w.endSeconds(clip.fps()), w.start(),
+                        segments.add(new TimelineSegment(w.startSeconds(clip.fps()), w.endSeconds(clip.fps()), w.start(),
                                 w.end(), window.sampling().rgbFrames().clone(),
                                 window.sampling().flowStarts().clone(), window.flowPairs(),
                                 scores.predictions(topK, labels(head.metadata()))));

@@ -29,7 +29,8 @@ import org.visionserve.service.pipeline.Prediction;
 public record RecognitionResult(String model, String head, String device, String weights, ClipModels models,
                                 ClipInfo clip, String flow, int flowPairs, int[] frameIndices, int[] flowStacks,
                                 List<Prediction> predictions, List<Prediction> baseline, StreamScores streams,
-                                ClipTimings timings, @JsonInclude(JsonInclude.Include.NON_NULL) List<Segment> segments) {
+                                ClipTimings timings,
+                                @JsonInclude(JsonInclude.Include.NON_NULL) List<TimelineSegment> segments) {
 
     /**
      * One window of a timeline: frames {@code startFrame} (inclusive) to {@code endFrame} (exclusive),
@@ -41,8 +42,8 @@ public record RecognitionResult(String model, String head, String device, String
      * @param flowPairs    distinct frame pairs the window's stacks use
      * @param predictions  the head's top-k for the window
      */
-    public record Segment(double startSeconds, double endSeconds, int startFrame, int endFrame, int[] frameIndices,
-                          int[] flowStacks, int flowPairs, List<Prediction> predictions) {
+    public record TimelineSegment(double startSeconds, double endSeconds, int startFrame, int endFrame,
+                                  int[] frameIndices, int[] flowStacks, int flowPairs, List<Prediction> predictions) {
     }
 
     /** A model of the pipeline: id, bound device, weights source ({@code seeded} or {@code checkpoint}). */

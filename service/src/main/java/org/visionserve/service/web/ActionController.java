@@ -122,7 +122,7 @@ public class ActionController {
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
             @RequestParam(name = Timeline.PARAMETER, required = false) @Parameter(description = SEGMENT_SECONDS,
-                    example = "10") String segmentSeconds,
+                    example = "10", schema = @Schema(type = "number", format = "double")) String segmentSeconds,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
