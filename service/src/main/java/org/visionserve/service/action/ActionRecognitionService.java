@@ -156,7 +156,7 @@ public class ActionRecognitionService implements DisposableBean {
         // admitted by the working memory its shape implies, before anything is decoded either. A
         // timeline's windows are counted from the declared length too (and again once decoded).
         ClipShape shape = timer.time(Stage.DECODE, () -> measure.apply(pipeline));
-        if (segmentSeconds > 0 && shape.declaredFrames() > 0) {
+        if (segmentSeconds > 0 && shape.declaredFrames() > 0 && shape.fps() > 0) { // else counted once decoded
             Timeline.of(shape.declaredFrames(), shape.fps(), segmentSeconds, timelineLimits);
         }
         try (Admission.Ticket ticket = admission.admit(POOL, pipeline.workingBytes(shape, segmentSeconds), scope)) {
