@@ -201,6 +201,81 @@ class InferenceProtocolApiTest extends ServiceTestBase {
         }
     }
 
+    /**
+     * Every exported model is a raw tensor model: zeros of its input shapes (dynamic dimensions 1 for
+     * the batch, 64 elsewhere) give its outputs with their shapes, also for a model of several inputs
+     * or outputs (run alone, not batched). Nested data is the same tensor as flat data.
+     */
+    @Test
+    void everyModelAnswersRawTensors() throws IOException {
+        for (String model : List.of(TestModels.ATTO, TestModels.FEATURES, TestModels.IVD)) {
+            ModelMetadata meta = metadata(model);
+            InferenceRequest request = new InferenceRequest().id(model);
+            for (ModelMetadata.TensorSpec in : meta.inputs()) {
+                List<Long> shape = new ArrayList<>();
+                long n = 1;
+                for (int i = 0; i < in.shape().length; i++) {
+                    long d = in.shape()[i] >= 0 ? in.shape()[i] : i == 0 ? 1 : 64;
+                    shape.add(d);
+                    n *= d;
+                }
+                request.addInputsItem(new RequestInput().name(in.name()).datatype("FP32").shape(shape)
+                        .data(zeros((int) n)).parameters(null));
+            }
+            InferenceResponse r = api.modelInfer(model, request, null, null);
+            assertThat(r.getId()).isEqualTo(model);
+            assertThat(r.getOutputs()).extracting(ResponseOutput::getName)
+                    .containsExactlyElementsOf(meta.outputs().stream().map(ModelMetadata.TensorSpec::name).toList());
+            for (int o = 0; o < meta.outputs().size(); o++) {
+                ResponseOutput out = r.getOutputs().get(o);
+                long[] expected = meta.outputs().get(o).shape();
+                assertThat(out.getShape()).hasSize(expected.length);
+                long elements = 1;
+                for (int i = 0; i < expected.length; i++) {
+                    if (expected[i] >= 0) {
+                        assertThat(out.getShape().get(i)).as("%s %s dim %d", model, out.getName(), i).isEqualTo(expected[i]);
+                    }
+                    elements *= out.getShape().get(i);
+                }
+                assertThat(out.getData()).hasSize((int) elements);
+            }
+        }
+
+        // nested as the shape, [1][3][224][224], against the same values flat
+        String atto = TestModels.ATTO;
+        String inputName = metadata(atto).inputs().get(0).name();
+        float[] values = SeededInit.input("nested", ITEM, 1);
+        StringBuilder nested = new StringBuilder("[[");
+        for (int c = 0; c < 3; c++) {
+            nested.append(c > 0 ? ",[" : "[");
+            for (int y = 0; y < SIDE; y++) {
+                nested.append(y > 0 ? ",[" : "[");
+                for (int x = 0; x < SIDE; x++) {
+                    nested.append(x > 0 ? "," : "").append(values[(c * SIDE + y) * SIDE + x]);
+                }
+                nested.append(']');
+            }
+            nested.append(']');
+        }
+        nested.append("]]");
+        Http.Response r = http.post("/v2/models/" + atto + "/infer", "application/json", ("{\"inputs\":[{\"name\":\""
+                + inputName + "\",\"datatype\":\"FP32\",\"shape\":[1,3,224,224],\"data\":" + nested + "}]}")
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        List<Object> flat = new ArrayList<>(ITEM);
+        for (float v : values) {
+            flat.add(v);
+        }
+        InferenceResponse fromFlat = api.modelInfer(atto, new InferenceRequest().addInputsItem(new RequestInput()
+                .name(inputName).datatype("FP32").shape(List.of(1L, 3L, (long) SIDE, (long) SIDE)).data(flat)
+                .parameters(null)), null, null);
+        float[] a = floats(fromFlat.getOutputs().get(0).getData());
+        List<Object> b = new ArrayList<>();
+        r.json().get("outputs").get(0).get("data").forEach(v -> b.add(v.asDouble()));
+        assertThat(floats(b)).containsExactly(a);
+        assertThat(a).as("not all zero: the values reached the model").isNotEqualTo(new float[a.length]);
+    }
+
     @Test
     void errorsAreTheProtocolsErrorObjectWithTheirStatus() throws IOException {
         String inputName = metadata(TestModels.ATTO).inputs().get(0).name();
