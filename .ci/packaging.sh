@@ -168,7 +168,9 @@ docker rm -f "$container" >/dev/null
 
 # ---- 3. chart, k6, compose ------------------------------------------------------------------------
 .ci/helm-check.sh
-step "helm lint/template/validate"
+# the KServe ServingRuntime and InferenceService of deploy/kserve (structure, Kubernetes parts, ports)
+.ci/kserve-check.sh
+step "helm lint/template/validate, KServe manifests"
 # The chart's exporter init container, run with the CI image as Kubernetes would (read-only root,
 # /tmp and the model volume writable, uid 10001): exports the six default models, then finds them on a rerun.
 helm template ci helm/visionserve --show-only templates/deployment.yaml \
