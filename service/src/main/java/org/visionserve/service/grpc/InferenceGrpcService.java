@@ -122,7 +122,7 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         try {
             out.onNext(infer(request, call));
             out.onCompleted();
-        } catch (Exception | Error e) {
+        } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
@@ -150,8 +150,8 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
             throw new InvalidInferenceRequestException("raw_input_contents has " + request.getRawInputContentsCount()
                     + " entries for " + request.getInputsCount() + " inputs: one per input, in the same order");
         }
+        java.time.Duration timeout = core.deadline(request.getModelName()); // NOT_FOUND before any validation
         InferRequest inferRequest = toCore(request, raw);
-        java.time.Duration timeout = core.deadline(request.getModelName());
         Deadline clientDeadline = call.getDeadline();
         if (clientDeadline != null) {
             long left = Math.max(1, clientDeadline.timeRemaining(TimeUnit.NANOSECONDS));
