@@ -267,7 +267,7 @@ class GrpcInferenceApiTest extends ServiceTestBase {
         holdEveryPlace(model);
         long[] one = {1, 3, 224, 224};
         long start = System.nanoTime();
-        assertCode(() -> stub.withDeadlineAfter(500, TimeUnit.MILLISECONDS).modelInfer(inferRequest(model)
+        assertCode(() -> stub.withDeadlineAfter(2, TimeUnit.SECONDS).modelInfer(inferRequest(model)
                 .addInputs(input("FP32", one)).addRawInputContents(zeros(one, 4)).build()),
                 Status.Code.DEADLINE_EXCEEDED, "");
         awaitTrue(() -> admission.waiting(model) == 0, "the request left the admission queue");

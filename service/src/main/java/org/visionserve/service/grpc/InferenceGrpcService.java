@@ -117,18 +117,21 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
         Context call = Context.current();
+        Deadline clientDeadline = call.getDeadline();
+        long clientTimeout = clientDeadline == null ? -1 : Math.max(1, clientDeadline.timeRemaining(TimeUnit.NANOSECONDS));
         String model = repository.contains(request.getModelName()) ? request.getModelName() : ServiceMetrics.UNKNOWN_MODEL;
         Outcome outcome = Outcome.OK;
         try {
-            out.onNext(infer(request, call));
+            out.onNext(infer(request, call, clientTimeout));
             out.onCompleted();
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             InferenceError error = InferenceError.of(e);
-            if (error.kind() == InferenceError.Kind.CANCELLED && expired(call)) {
-                // the client's deadline cancels its call's context: a deadline, not a client gone
+            if (error.kind() == InferenceError.Kind.CANCELLED && endOfDeadline(clientDeadline, clientTimeout)) {
+                // a client cancels its call when its deadline passes, which it counts from before the
+                // server received the call: the cancel can come just before the server's deadline
                 error = new InferenceError(InferenceError.Kind.DEADLINE_EXCEEDED, "the request did not finish within"
                         + " the client's deadline; its work was stopped", 0);
             }
@@ -144,7 +147,8 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         }
     }
 
-    private ModelInferResponse infer(ModelInferRequest request, Context call) throws InterruptedException {
+    private ModelInferResponse infer(ModelInferRequest request, Context call, long clientTimeout)
+            throws InterruptedException {
         boolean raw = request.getRawInputContentsCount() > 0;
         if (raw && request.getRawInputContentsCount() != request.getInputsCount()) {
             throw new InvalidInferenceRequestException("raw_input_contents has " + request.getRawInputContentsCount()
@@ -152,12 +156,8 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         }
         java.time.Duration timeout = core.deadline(request.getModelName()); // NOT_FOUND before any validation
         InferRequest inferRequest = toCore(request, raw);
-        Deadline clientDeadline = call.getDeadline();
-        if (clientDeadline != null) {
-            long left = Math.max(1, clientDeadline.timeRemaining(TimeUnit.NANOSECONDS));
-            if (left < timeout.toNanos()) {
-                timeout = java.time.Duration.ofNanos(left);
-            }
+        if (clientTimeout > 0 && clientTimeout < timeout.toNanos()) {
+            timeout = java.time.Duration.ofNanos(clientTimeout);
         }
         try (RequestScope scope = RequestScope.open(timeout, call::isCancelled);
              PreparedInference prepared = core.prepare(inferRequest, scope, Protocol.V2_GRPC)) {
@@ -351,9 +351,13 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         out.onCompleted();
     }
 
-    private static boolean expired(Context call) {
-        Deadline d = call.getDeadline();
-        return d != null && d.isExpired();
+    /**
+     * Whether a cancelled call was within reach of its deadline: the last half of its time, at most the
+     * last second (a call cancelled earlier was given up by its client).
+     */
+    private static boolean endOfDeadline(Deadline deadline, long timeoutNanos) {
+        return deadline != null
+                && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos / 2);
     }
 
     private static Outcome outcome(InferenceError e) {
