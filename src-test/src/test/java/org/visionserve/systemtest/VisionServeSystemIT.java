@@ -205,6 +205,30 @@ class VisionServeSystemIT {
         assertThat(api.classify(MODEL, PHOTO, 1, "30", "500s").getImages()).hasSize(1);
     }
 
+    /**
+     * The Open Inference Protocol over REST on the image: ready, and a JPEG's top 3 labels through the
+     * classification extension are /classify's.
+     */
+    @Test
+    void openInferenceProtocolRestGivesTheLabelsOfClassify() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/v2/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        String body = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                + "\"parameters\":{\"content_type\":\"base64\"},\"data\":[\""
+                + Base64.getEncoder().encodeToString(Files.readAllBytes(PHOTO.toPath())) + "\"]}],"
+                + "\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"classification\":3}}]}";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/v2/models/"
+                        + MODEL + "/infer")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode out = tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("outputs").get(0);
+        List<String> labels = new ArrayList<>();
+        out.get("data").forEach(s -> labels.add(s.asString().split(":", 3)[2]));
+        assertThat(labels).containsExactlyElementsOf(api.classify(MODEL, PHOTO, 3, null, null).getImages().get(0)
+                .getPredictions().stream().map(Prediction::getLabel).toList());
+    }
+
     @Test
     void prometheusEndpointHasThePerModelHistogram() throws Exception {
         api.classify(MODEL, PHOTO, 1, null, null);

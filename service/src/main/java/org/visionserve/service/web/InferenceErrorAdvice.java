@@ -16,7 +16,6 @@ import org.springframework.web.ErrorResponseException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.visionserve.service.classification.ImageRejectedException;
-import org.visionserve.service.image.DecodeStoppedException;
 import org.visionserve.service.inference.InferenceError;
 import org.visionserve.service.inference.InvalidInferenceRequestException;
 import org.visionserve.service.inference.TensorTooLargeException;
@@ -75,9 +74,10 @@ public class InferenceErrorAdvice {
         return b.body(Map.of("error", error.message()));
     }
 
-    /** A decode stopped by something other than the request's end: an internal error. */
-    @ExceptionHandler(DecodeStoppedException.class)
-    ResponseEntity<Map<String, String>> decodeStopped(DecodeStoppedException e) {
+    /** Anything else (a decode stopped by something other than the request's end, a bug): 500, logged, no details. */
+    @ExceptionHandler(RuntimeException.class)
+    ResponseEntity<Map<String, String>> unexpected(RuntimeException e, HttpServletRequest request) {
+        log.error("unexpected error on {}", request.getRequestURI(), e);
         return ResponseEntity.status(500).contentType(MediaType.APPLICATION_JSON).body(Map.of("error", "internal error"));
     }
 

@@ -17,6 +17,7 @@ import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.JsonParser;
 import tools.jackson.core.JsonToken;
 import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -32,7 +33,9 @@ final class InferenceJson {
     /** An input parameter saying that its BYTES elements are base64 text (encoded images in plain JSON). */
     static final String CONTENT_TYPE = "content_type";
 
-    private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Reads and writes; a parameters object is bound from the middle of a request, hence no trailing-token check. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .disable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private InferenceJson() {
     }
@@ -74,12 +77,23 @@ final class InferenceJson {
 
     /** Parses the request object (at most {@code maxElements} data elements in all, as the body bounds them). */
     static Request read(byte[] json, int offset, int length) {
+        try {
+            return parse(json, offset, length);
+        } catch (tools.jackson.core.JacksonException e) {
+            throw new InvalidInferenceRequestException("the request is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static Request parse(byte[] json, int offset, int length) {
         try (JsonParser p = JSON.createParser(json, offset, length)) {
             expect(p.nextToken(), JsonToken.START_OBJECT, "the request must be a JSON object");
             Request r = new Request();
             while (p.nextToken() == JsonToken.PROPERTY_NAME) {
                 String field = p.currentName();
                 JsonToken t = p.nextToken();
+                if (t == JsonToken.VALUE_NULL) {
+                    continue; // a null member is an absent one
+                }
                 switch (field) {
                     case "id" -> r.id = string(p, t, "id");
                     case "parameters" -> r.parameters = parameters(p, t, "parameters");
@@ -119,6 +133,9 @@ final class InferenceJson {
         while (p.nextToken() == JsonToken.PROPERTY_NAME) {
             String field = p.currentName();
             JsonToken t = p.nextToken();
+            if (t == JsonToken.VALUE_NULL) {
+                continue;
+            }
             switch (field) {
                 case "name" -> in.name = string(p, t, "input name");
                 case "datatype" -> in.datatype = string(p, t, "input datatype");
@@ -145,6 +162,9 @@ final class InferenceJson {
         while (p.nextToken() == JsonToken.PROPERTY_NAME) {
             String field = p.currentName();
             JsonToken t = p.nextToken();
+            if (t == JsonToken.VALUE_NULL) {
+                continue;
+            }
             switch (field) {
                 case "name" -> name = string(p, t, "output name");
                 case "parameters" -> params = parameters(p, t, "output parameters");
