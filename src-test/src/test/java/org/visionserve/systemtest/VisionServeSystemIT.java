@@ -110,7 +110,7 @@ class VisionServeSystemIT {
     /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
-        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null,
+        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null, null,
                 java.util.Collections.nCopies(12, PHOTO));
         assertThat(r.getHead()).isEqualTo("ts_lstm");
         assertThat(r.getFlow()).isEqualTo("farneback");
