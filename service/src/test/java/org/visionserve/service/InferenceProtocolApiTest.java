@@ -328,6 +328,11 @@ class InferenceProtocolApiTest extends ServiceTestBase {
                 .parameters(Map.of("binary_data_size", 0));
         Binary b = postBinary("/v2/models/" + atto + "/infer", new InferenceRequest().addInputsItem(huge), new byte[0]);
         assertError(b.status, b.header.toString(), 400, "binary_data_size");
+        // what Spring MVC refuses before any handler, in the protocol's form too
+        Http.Response noPath = http.get("/v2/models/" + atto + "/nothing");
+        assertError(noPath.status(), noPath.body(), 404, "v2/models");
+        Http.Response method = http.get("/v2/models/" + atto + "/infer");
+        assertError(method.status(), method.body(), 405, "GET");
         // a deadline passed before admission
         error(() -> api.modelInfer(atto, new InferenceRequest().addInputsItem(good.get()), null, "0.000001"), 504,
                 "deadline");
