@@ -39,9 +39,12 @@ ENV VISIONSERVE_MODELS_DIR=/models \
     SERVER_PORT=8080 \
     MANAGEMENT_SERVER_PORT=8090 \
     VISIONSERVE_SECURITY_APIKEYSFILE=/etc/visionserve/api-keys \
+    VISIONSERVE_GRPC_PORT=8081 \
     ORT_NATIVE_PATH=/opt/onnxruntime/lib \
     JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
-EXPOSE 8080 8090
+# 8080: HTTP (/v1 task API, /v2 Open Inference Protocol); 8081: the protocol over gRPC; 8090: management
+# (probes, Prometheus)
+EXPOSE 8080 8081 8090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ["/usr/local/bin/visionserve-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/visionserve"]
 

@@ -37,5 +37,11 @@ grep -q '^kind: Secret$' "$out/default.yaml" && grep -q 'value: /etc/visionserve
 ! grep -q '^kind: Secret$' "$out/auth-tls-jwt.yaml" && grep -q 'SERVER_SSL_CERTIFICATE$' "$out/auth-tls-jwt.yaml" \
   && grep -q 'secretName: visionserve-keys' "$out/auth-tls-jwt.yaml" \
   || { echo "[helm-check] auth-tls-jwt: a Secret generated besides the existing one, or no TLS" >&2; exit 1; }
+# gRPC (the Open Inference Protocol) on 8081 of the pod and the Service by default; off, neither has it.
+grep -q 'appProtocol: kubernetes.io/h2c' "$out/default.yaml" && grep -q 'containerPort: 8081' "$out/default.yaml" \
+  || { echo "[helm-check] the default render lacks the gRPC port 8081" >&2; exit 1; }
+if grep -q 'name: grpc$' "$out/existing-claim.yaml"; then
+  echo "[helm-check] grpc.enabled=false still renders a grpc port" >&2; exit 1
+fi
 .ci/check-adapter-rules.sh
 .ci/lib/validate-k8s.sh "${rendered[@]}"

@@ -34,18 +34,22 @@ final class VisionServeContainer extends GenericContainer<VisionServeContainer> 
     final int managementPort;
     final String inferKey = randomKey();
     final String adminKey = randomKey();
+    /** The Open Inference Protocol's gRPC port (on the host network: never the image's 8081). */
+    final int grpcPort;
 
     VisionServeContainer() {
-        this(freePort(), freePort());
+        this(freePort(), freePort(), freePort());
     }
 
-    private VisionServeContainer(int port, int managementPort) {
+    private VisionServeContainer(int port, int managementPort, int grpcPort) {
         super(image());
         this.port = port;
         this.managementPort = managementPort;
+        this.grpcPort = grpcPort;
         withNetworkMode("host");
         withEnv("SERVER_PORT", Integer.toString(port));
         withEnv("MANAGEMENT_SERVER_PORT", Integer.toString(managementPort));
+        withEnv("VISIONSERVE_GRPC_PORT", Integer.toString(grpcPort));
         withFileSystemBind(keysFile(inferKey, adminKey).toString(), "/etc/visionserve/api-keys", BindMode.READ_ONLY);
         // the image's user owns the models tmpfs (a mode= option is not honoured by this engine)
         withTmpFs(Map.of("/tmp", "rw", "/models", "rw,uid=10001,gid=10001"));
