@@ -26,9 +26,17 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -38,6 +46,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.visionserve.service.grpc.GrpcServer;
+import org.visionserve.service.grpc.v2.GRPCInferenceServiceGrpc;
+import org.visionserve.service.grpc.v2.ModelMetadataRequest;
+import org.visionserve.service.grpc.v2.ServerLiveRequest;
 
 /**
  * Authentication on, as the image and chart run it: API keys from a file (a plain key, a {@code sha256:}
@@ -73,6 +85,9 @@ class SecurityApiTest {
 
     @LocalManagementPort
     int managementPort;
+
+    @Autowired
+    GrpcServer grpc;
 
     Http http;
     Http management;
@@ -181,9 +196,12 @@ class SecurityApiTest {
     void repositoryApiIsAdminOnly() {
         Http.Response r = http.post("/v2/repository/index", "application/json", "{}".getBytes(),
                 "Authorization", "Bearer " + INFER_KEY);
-        assertProblem(r, 403, "forbidden");
-        assertThat(r.json().get("detail").asString()).contains("admin");
-        assertProblem(http.post("/v2/repository/index", "application/json", "{}".getBytes()), 401, "unauthenticated");
+        // under /v2 errors take the protocol's form, {"error": ...} (web/ProblemHandler), with the same status and headers
+        assertV2Error(r, 403);
+        assertThat(r.json().get("error").asString()).contains("admin");
+        Http.Response anonymous = http.post("/v2/repository/index", "application/json", "{}".getBytes());
+        assertV2Error(anonymous, 401);
+        assertThat(anonymous.raw().headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"visionserve\"");
         // the admin key (a sha256: line) passes authorization: whatever the endpoint answers, not 401/403
         Http.Response admin = http.post("/v2/repository/index", "application/json", "{}".getBytes(),
                 "Authorization", "Bearer " + ADMIN_KEY);
@@ -272,8 +290,8 @@ class SecurityApiTest {
         String token = jwt(signingKey, ISSUER, "alice", List.of("infer"), Instant.now().plusSeconds(300));
         assertThat(classify("Authorization", "Bearer " + token).status()).isEqualTo(200);
         assertThat(http.get("/v1/test/whoami", "Authorization", "Bearer " + token).body()).isEqualTo("alice");
-        assertProblem(http.post("/v2/repository/index", "application/json", "{}".getBytes(),
-                "Authorization", "Bearer " + token), 403, "forbidden");
+        assertV2Error(http.post("/v2/repository/index", "application/json", "{}".getBytes(),
+                "Authorization", "Bearer " + token), 403);
         String admin = jwt(signingKey, ISSUER, "bob", List.of("admin", "other"), Instant.now().plusSeconds(300));
         assertThat(http.post("/v2/repository/index", "application/json", "{}".getBytes(),
                 "Authorization", "Bearer " + admin).status()).isNotIn(401, 403);
@@ -306,6 +324,38 @@ class SecurityApiTest {
                 Instant.now().plusSeconds(300)));
         assertProblem(r, 401, "unauthenticated");
         assertThat(r.json().get("reason").asString()).isEqualTo("invalid-token");
+    }
+
+    /** The same Authenticator behind the gRPC interceptor: probes open, the rest needs an infer credential. */
+    @Test
+    void grpcCallsNeedACredentialExceptTheProbes() throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.port()).usePlaintext().build();
+        try {
+            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.serverLive(ServerLiveRequest.getDefaultInstance()).getLive()).isTrue();
+            ModelMetadataRequest atto = ModelMetadataRequest.newBuilder().setName(TestModels.ATTO).build();
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> stub.modelMetadata(atto)).getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(stub.withInterceptors(bearer(INFER_KEY)).modelMetadata(atto).getName()).isEqualTo(TestModels.ATTO);
+            String noRole = jwt(signingKey, ISSUER, "dave", List.of("viewer"), Instant.now().plusSeconds(300));
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> stub.withInterceptors(bearer(noRole)).modelMetadata(atto)).getStatus().getCode())
+                    .isEqualTo(Status.Code.PERMISSION_DENIED);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static io.grpc.ClientInterceptor bearer(String credential) {
+        Metadata m = new Metadata();
+        m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + credential);
+        return MetadataUtils.newAttachHeadersInterceptor(m);
+    }
+
+    private static void assertV2Error(Http.Response r, int status) {
+        assertThat(r.status()).as(r.body()).isEqualTo(status);
+        assertThat(r.contentType()).startsWith("application/json");
+        assertThat(r.json().get("error").asString()).isNotBlank();
     }
 
     private Http.Response classify(String... headers) {

@@ -145,7 +145,11 @@ class VisionServeSystemIT {
     void classifiesThePhotoOverGrpc() throws Exception {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", SERVICE.grpcPort).usePlaintext().build();
         try {
-            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            io.grpc.Metadata key = new io.grpc.Metadata();
+            key.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                    "Bearer " + SERVICE.inferKey);
+            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(key));
             assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
             ModelMetadataResponse meta = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName(MODEL).build());
             assertThat(meta.getInputs(0).getShapeList()).containsExactly(-1L, 3L, 224L, 224L);
