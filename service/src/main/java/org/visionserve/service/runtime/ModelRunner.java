@@ -21,7 +21,7 @@ import java.util.function.IntConsumer;
  * so waiting here is short. A run executes on the caller's thread once it holds a slot: no hand-off
  * to a worker thread and back, which on a busy host costs scheduler wake-ups per request. With
  * batching on, {@link #infer} goes through the model's {@link Batcher} instead: concurrent requests
- * share runs, and a request larger than a batch runs alone. A request's {@link RequestScope} ends its
+ * share runs, and a request larger than a batch is spread over several. A request's {@link RequestScope} ends its
  * wait for a slot, and terminates its run in progress, when its deadline passes or its client goes.
  */
 public final class ModelRunner implements AutoCloseable {
@@ -68,6 +68,7 @@ public final class ModelRunner implements AutoCloseable {
     private final String modelId;
     private final OrtSession session;
     private final String inputName;
+    private final String firstOutput;
     private final int concurrency;
     /** Running; fair, so waiting requests are served in arrival order. */
     private final Semaphore slots;
@@ -88,6 +89,7 @@ public final class ModelRunner implements AutoCloseable {
         this.modelId = modelId;
         this.session = session;
         this.inputName = session.getInputNames().iterator().next();
+        this.firstOutput = session.getOutputNames().iterator().next();
         this.concurrency = concurrency;
         this.batching = batching;
         this.slots = new Semaphore(concurrency, true);
@@ -163,14 +165,12 @@ public final class ModelRunner implements AutoCloseable {
 
     /**
      * Runs the model on its one input tensor and returns its first output. With batching on, the
-     * request may share a run with concurrent ones; {@code input} must stay untouched until this returns.
+     * request may share runs with concurrent ones; {@code input} must stay untouched until this returns.
      */
     public Timed<Output> infer(FloatBuffer input, long[] shape, RequestScope scope) throws InterruptedException {
-        if (batcher != null && shape[0] <= batching.maxBatchSize()) {
-            if (closed) {
-                throw OverloadedException.closing(modelId);
-            }
-            return batcher.submit(input, shape, scope).await();
+        if (batcher != null) {
+            Timed<Map<String, Output>> t = batched(input, shape, Set.of(firstOutput), scope);
+            return new Timed<>(t.value().get(firstOutput), t.queueNanos(), t.runNanos());
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         return submit((s, options) -> {
@@ -179,6 +179,28 @@ public final class ModelRunner implements AutoCloseable {
                 return output((OnnxTensor) result.get(0));
             }
         }, scope);
+    }
+
+    /**
+     * Runs the model on its one input tensor (items along axis 0: a clip's frames, a volume's slices)
+     * and returns the named outputs. With batching on, the items may share runs with those of
+     * concurrent requests, and a request of more items than a batch holds is spread over several runs;
+     * {@code input} must stay untouched until this returns.
+     */
+    public Timed<Map<String, Output>> infer(FloatBuffer input, long[] shape, Set<String> outputs, RequestScope scope)
+            throws InterruptedException {
+        if (batcher != null) {
+            return batched(input, shape, outputs, scope);
+        }
+        return run(Map.of(inputName, new Input(input, shape)), outputs, scope);
+    }
+
+    private Timed<Map<String, Output>> batched(FloatBuffer input, long[] shape, Set<String> outputs,
+                                               RequestScope scope) throws InterruptedException {
+        if (closed) {
+            throw OverloadedException.closing(modelId);
+        }
+        return batcher.submit(input, shape, outputs, scope).await();
     }
 
     static Output output(OnnxTensor t) throws OrtException {
