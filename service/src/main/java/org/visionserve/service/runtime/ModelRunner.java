@@ -20,8 +20,9 @@ import java.util.function.IntConsumer;
  * {@code concurrency} runs at a time; how many requests get this far is {@link Admission}'s business,
  * so waiting here is short. A run executes on the caller's thread once it holds a slot: no hand-off
  * to a worker thread and back, which on a busy host costs scheduler wake-ups per request. With
- * batching on, {@link #infer} goes through the model's {@link Batcher} instead: concurrent requests
- * share runs, and a request larger than a batch is spread over several. A request's {@link RequestScope} ends its
+ * batching on, {@link #infer} goes through the model's {@link Batcher} instead (unless nothing is
+ * queued and a slot is free: then it runs at once, as without batching): concurrent requests share
+ * runs, and a request larger than a batch is spread over several. A request's {@link RequestScope} ends its
  * wait for a slot, and terminates its run in progress, when its deadline passes or its client goes.
  */
 public final class ModelRunner implements AutoCloseable {
@@ -76,6 +77,7 @@ public final class ModelRunner implements AutoCloseable {
     private final Batching batching;
     /** Null when batching is off. */
     private final Batcher batcher;
+    private final IntConsumer batchSizes;
     private volatile boolean closed;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency) {
@@ -93,6 +95,7 @@ public final class ModelRunner implements AutoCloseable {
         this.concurrency = concurrency;
         this.batching = batching;
         this.slots = new Semaphore(concurrency, true);
+        this.batchSizes = batchSizes;
         this.batcher = batching.enabled()
                 ? new Batcher(modelId, session, inputName, slots, concurrency, batching, batchSizes)
                 : null;
@@ -117,6 +120,11 @@ public final class ModelRunner implements AutoCloseable {
         } finally {
             waiting.decrementAndGet();
         }
+        return holding(job, scope, submitted);
+    }
+
+    /** Runs {@code job} on the calling thread, which holds a slot; releases it. */
+    private <T> Timed<T> holding(Job<T> job, RequestScope scope, long submitted) {
         try (OrtSession.RunOptions options = new OrtSession.RunOptions();
              RequestScope.Registration stop = scope.onCancel(() -> terminate(options))) {
             long started = System.nanoTime();
@@ -141,8 +149,13 @@ public final class ModelRunner implements AutoCloseable {
      */
     public Timed<Map<String, Output>> run(Map<String, Input> inputs, Set<String> outputs, RequestScope scope)
             throws InterruptedException {
+        return submit(named(inputs, outputs), scope);
+    }
+
+    /** A job running the session on named inputs, returning the named outputs (all when none are named). */
+    private static Job<Map<String, Output>> named(Map<String, Input> inputs, Set<String> outputs) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        return submit((s, options) -> {
+        return (s, options) -> {
             Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, Input> in : inputs.entrySet()) {
@@ -160,7 +173,7 @@ public final class ModelRunner implements AutoCloseable {
             } finally {
                 tensors.values().forEach(OnnxTensor::close);
             }
-        }, scope);
+        };
     }
 
     /**
@@ -199,6 +212,16 @@ public final class ModelRunner implements AutoCloseable {
                                                RequestScope scope) throws InterruptedException {
         if (closed) {
             throw OverloadedException.closing(modelId);
+        }
+        // Nothing queued and a slot free: the request runs alone now, on its own thread, as without
+        // batching. The hand-offs to the batcher's threads and back cost scheduler wake-ups, which on
+        // a busy host are milliseconds each; requests arriving meanwhile queue and form the next batch.
+        scope.check();
+        if (shape[0] <= batching.maxBatchSize() && batcher.waiting() == 0 && slots.tryAcquire()) {
+            Timed<Map<String, Output>> t = holding(named(Map.of(inputName, new Input(input, shape)), outputs), scope,
+                    System.nanoTime());
+            batchSizes.accept((int) shape[0]);
+            return t;
         }
         return batcher.submit(input, shape, outputs, scope).await();
     }
