@@ -58,6 +58,9 @@ public class ActionRecognitionService implements DisposableBean {
     /** The clips' admission pool: {@code pipeline/clips}. */
     public static final String POOL = Admission.PIPELINE_PREFIX + "clips";
 
+    /** The progress stage of the two ResNet streams, in frames (25 RGB then 25 flow stacks). */
+    public static final String FRAMES_STAGE = "frames";
+
     private static final int POINTS = FrameSampling.POINTS;
     private static final int RGB_FRAME = 3 * ClipTensors.PLANE;
     private static final int FLOW_FRAME = 2 * FrameSampling.STACK * ClipTensors.PLANE;
@@ -152,9 +155,9 @@ public class ActionRecognitionService implements DisposableBean {
                         scope, timer);
                 clip = null; // the decoded frames can go while the networks run
 
-                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope, timer);
-                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope,
-                        timer);
+                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, 0, scope, timer);
+                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, POINTS,
+                        scope, timer);
                 FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
                 float[] logits = runHead(head, features, scope, timer);
 
@@ -222,10 +225,11 @@ public class ActionRecognitionService implements DisposableBean {
 
     /**
      * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input};
-     * its runner's queue and runs go to {@code timer} under the ResNet's id.
+     * its runner's queue and runs go to {@code timer} under the ResNet's id, its frames to the scope's
+     * progress after the {@code framesBefore} of the other stream.
      */
-    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
-                                StageTimer timer) throws InterruptedException {
+    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, int framesBefore,
+                                RequestScope scope, StageTimer timer) throws InterruptedException {
         String inputName = model.metadata().inputs().get(0).name();
         float[] features = null;
         float[] logits = null;
@@ -245,6 +249,7 @@ public class ActionRecognitionService implements DisposableBean {
             System.arraycopy(f, 0, features, start * (features.length / POINTS), f.length);
             System.arraycopy(l, 0, logits, start * (logits.length / POINTS), l.length);
             addRun(timer, model, t);
+            scope.progress(FRAMES_STAGE, framesBefore + start + n, 2L * POINTS);
         }
         return new StreamRun(features, logits);
     }

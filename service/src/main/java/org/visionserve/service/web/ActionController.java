@@ -52,8 +52,14 @@ public class ActionController {
     private final RequestScopes scopes;
     private final long maxClipBytes;
 
+    private final OperationSubmitter async;
+    private final java.time.Duration deadline;
+
     public ActionController(ActionRecognitionService service, ClassificationService classifier, RequestScopes scopes,
-                            ActionProperties props) {
+                            ActionProperties props, OperationSubmitter async,
+                            org.visionserve.service.config.VisionServeProperties serviceProps) {
+        this.async = async;
+        this.deadline = serviceProps.deadlines().recognize();
         this.service = service;
         this.classifier = classifier;
         this.scopes = scopes;
@@ -105,7 +111,8 @@ public class ActionController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BUSY)))
     @Deadline
-    public RecognitionResult recognizeMultipart(
+    @RespondAsync
+    public Object recognizeMultipart(
             @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
                     + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,
             @RequestPart(name = "file", required = false) @Parameter(hidden = true) MultipartFile file,
@@ -114,7 +121,7 @@ public class ActionController {
                     + "farneback (default: the model's visionserve.action setting)", example = "farneback") String flow,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
-            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
+            @Parameter(hidden = true) HttpServletRequest request) throws Exception {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         boolean hasFrames = frames != null && !frames.isEmpty();
@@ -127,32 +134,44 @@ public class ActionController {
             if (file.getSize() > maxClipBytes) {
                 throw tooLarge(file.getSize());
             }
-            try (RequestScope scope = scopes.recognize(request)) {
-                return service.recognizeVideo(id, file.getBytes(), method, k, scope);
-            }
+            byte[] video = file.getBytes();
+            return recognize(request, id, scope -> service.recognizeVideo(id, video, method, k, scope));
         }
         List<byte[]> images = new ArrayList<>(frames.size());
         for (MultipartFile f : frames) {
             images.add(f.getBytes());
         }
-        try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeFrames(id, images, method, k, scope);
-        }
+        return recognize(request, id, scope -> service.recognizeFrames(id, images, method, k, scope));
     }
 
     @PostMapping(path = "/{id}/recognize", consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
-    public RecognitionResult recognizeRaw(
+    public Object recognizeRaw(
             @PathVariable String id,
             @RequestParam(name = "flow", required = false) String flow,
             @RequestParam(name = "top_k", required = false) Integer topK,
-            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
+            @Parameter(hidden = true) HttpServletRequest request) throws Exception {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         byte[] video = readBounded(request);
+        return recognize(request, id, scope -> service.recognizeVideo(id, video, method, k, scope));
+    }
+
+    /** What the request's work may throw. */
+    @FunctionalInterface
+    private interface Recognition {
+        RecognitionResult run(RequestScope scope) throws Exception;
+    }
+
+    /** The recognition now, or as an operation with {@code Prefer: respond-async} (202). */
+    private Object recognize(HttpServletRequest request, String id, Recognition work) throws Exception {
+        if (OperationSubmitter.wanted(request)) {
+            return async.submit(request, "recognize", id, deadline,
+                    scope -> new org.visionserve.service.operations.Operations.Result(work.run(scope), List.of()));
+        }
         try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeVideo(id, video, method, k, scope);
+            return work.run(scope);
         }
     }
 
