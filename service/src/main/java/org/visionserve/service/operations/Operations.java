@@ -180,7 +180,11 @@ public class Operations implements DisposableBean {
         } else {
             status = failure instanceof RequestCancelledException c && c.reason() == RequestScope.Reason.CANCELLED
                     ? OperationState.CANCELLED : OperationState.FAILED;
-            problem = toProblem.apply(failure);
+            try {
+                problem = toProblem.apply(failure);
+            } catch (RuntimeException e) {
+                log.error("operation {}: its failure could not be described", op.state.id(), e);
+            }
         }
         synchronized (op) {
             OperationState.Progress p = op.state.progress();

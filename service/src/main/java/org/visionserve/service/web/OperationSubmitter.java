@@ -57,8 +57,9 @@ class OperationSubmitter {
         Duration deadline = RequestScopes.timeout(operations.deadline(taskDeadline),
                 request.getParameter(RequestScopes.PARAMETER), request.getHeader(RequestScopes.HEADER));
         String owner = request.getUserPrincipal() == null ? null : request.getUserPrincipal().getName();
+        String uri = request.getRequestURI(); // the request is recycled long before the operation ends
         OperationState s = operations.submit(kind, model, owner, deadline, work,
-                failure -> JSON.valueToTree(ProblemJson.of(problems.problemFor(failure, request.getRequestURI()))));
+                failure -> JSON.valueToTree(ProblemJson.of(problems.problemFor(failure, uri))));
         return ResponseEntity.status(HttpStatus.ACCEPTED)
                 .location(URI.create(OperationsController.PATH + "/" + s.id()))
                 .header("Preference-Applied", RESPOND_ASYNC)
