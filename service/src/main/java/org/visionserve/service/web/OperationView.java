@@ -22,10 +22,11 @@ record OperationView(
         Instant finishedAt,
         @Schema(description = "when a finished operation and its result are forgotten (visionserve.operations.retention)")
         Instant expiresAt,
-        @Schema(description = "succeeded: the JSON the synchronous call answers (RecognitionResult or SegmentationResult)",
-                type = "object") JsonNode result,
-        @Schema(description = "failed or cancelled: the problem the synchronous call would have answered", implementation = Problem.class)
-        JsonNode error,
+        @Schema(description = "succeeded: the JSON the synchronous call answers",
+                oneOf = {org.visionserve.service.action.RecognitionResult.class,
+                        org.visionserve.service.segmentation.SegmentationResult.class}) Object result,
+        @Schema(description = "failed or cancelled: the problem the synchronous call would have answered",
+                implementation = Problem.class) Object error,
         @Schema(description = "succeeded: the result, with the synchronous endpoint's content negotiation (segment: the "
                 + "mask or the preview)") String resultUrl) {
 

@@ -4,6 +4,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.ExampleObject;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -50,6 +51,7 @@ import org.visionserve.service.segmentation.SegmentationService.Answer;
 public class OperationsController implements DisposableBean {
 
     static final String PATH = "/v1/operations";
+    private static final String EXAMPLE_ID = "5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10";
     /** How often an event stream looks at its operation: any replica's progress reaches it within this. */
     static final long EVENTS_POLL_MILLIS = 200;
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
@@ -70,8 +72,10 @@ public class OperationsController implements DisposableBean {
     }
 
     @GetMapping(produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "listOperations", summary = "List the operations kept (the caller's own when "
-            + "authentication is on), oldest first, without their results")
+    @Operation(operationId = "listOperations", summary = "List the operations kept",
+            description = "Every operation kept (visionserve.operations.retention, max-count, max-bytes), oldest first, "
+                    + "without its result; with authentication on only the caller's own. With the Redis store "
+                    + "(visionserve.operations.store=redis) every replica's.")
     @ApiResponse(responseCode = "200", description = "the operations", content = @Content(mediaType = "application/json",
             array = @ArraySchema(schema = @Schema(implementation = OperationView.class))))
     public List<OperationView> list(@Parameter(hidden = true) HttpServletRequest request) {
@@ -79,13 +83,17 @@ public class OperationsController implements DisposableBean {
     }
 
     @GetMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "getOperation", summary = "An operation: status, progress, timestamps, and its result "
-            + "(the synchronous call's JSON) or error (problem)")
+    @Operation(operationId = "getOperation", summary = "An operation's status, progress and result",
+            description = "status (queued, running, succeeded, failed, cancelled), progress (the stage in its own units: "
+                    + "queue, flow pairs, frames, windows, slices; and the overall fraction), timestamps, and once "
+                    + "finished its result (the JSON the synchronous call answers) or error (the problem it would have "
+                    + "answered). Any replica answers with the Redis store.")
     @ApiResponse(responseCode = "200", description = "the operation",
             content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperationView.class)))
-    @ApiResponse(responseCode = "404", description = "no such operation (or expired, or another caller's)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public ResponseEntity<Object> get(@PathVariable String id, @Parameter(hidden = true) HttpServletRequest request) {
+    @ApiResponse(responseCode = "404", description = "no such operation (unknown, expired, forgotten, or another caller's)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.OPERATION_NOT_FOUND)))
+    public ResponseEntity<Object> get(@PathVariable @Parameter(description = "the operation's id (its Location)", example = EXAMPLE_ID) String id, @Parameter(hidden = true) HttpServletRequest request) {
         Optional<OperationState> s = operations.find(id, owner(request));
         if (s.isEmpty()) {
             return notFound(id, request);
@@ -94,14 +102,19 @@ public class OperationsController implements DisposableBean {
     }
 
     @DeleteMapping(path = "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
-    @Operation(operationId = "cancelOperation", summary = "Cancel a queued or running operation (its work stops within "
-            + "a second and it ends as cancelled), or forget a finished one and its result")
+    @Operation(operationId = "cancelOperation", summary = "Cancel an operation, or forget a finished one",
+            description = "A queued or running operation is cancelled (202): its work stops within about a second, its "
+                    + "admission place is given back, and it ends as cancelled (error code cancelled). A finished one "
+                    + "is forgotten with its result (204). With the Redis store the cancel reaches the replica doing "
+                    + "the work.")
     @ApiResponse(responseCode = "202", description = "cancel requested: the operation as it was; poll it until cancelled",
-            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperationView.class)))
+            content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperationView.class),
+                    examples = @ExampleObject(value = Examples.OPERATION)))
     @ApiResponse(responseCode = "204", description = "a finished operation forgotten")
-    @ApiResponse(responseCode = "404", description = "no such operation",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public ResponseEntity<Object> cancel(@PathVariable String id, @Parameter(hidden = true) HttpServletRequest request) {
+    @ApiResponse(responseCode = "404", description = "no such operation (unknown, expired, forgotten, or another caller's)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.OPERATION_NOT_FOUND)))
+    public ResponseEntity<Object> cancel(@PathVariable @Parameter(description = "the operation's id (its Location)", example = EXAMPLE_ID) String id, @Parameter(hidden = true) HttpServletRequest request) {
         Optional<OperationState> s = operations.find(id, owner(request));
         if (s.isEmpty()) {
             return notFound(id, request);
@@ -116,22 +129,23 @@ public class OperationsController implements DisposableBean {
     }
 
     @GetMapping(path = "/{id}/result")
-    @Operation(operationId = "getOperationResult", summary = "The result of a succeeded operation, negotiated as the "
-            + "synchronous endpoint's: JSON, or for segment the mask (application/gzip, application/octet-stream, "
-            + "image/png for PNG input) or the preview (image/png), by format or else Accept")
+    @Operation(operationId = "getOperationResult", summary = "The result of a succeeded operation",
+            description = "Negotiated as the synchronous endpoint's, by format or else Accept: the JSON answer, or for "
+                    + "segment the mask (application/gzip .nii.gz, application/octet-stream .nii, image/png for PNG "
+                    + "input) or the mid-sagittal preview (image/png, format=preview).")
     @ApiResponse(responseCode = "200", description = "the result", content = {
             @Content(mediaType = "application/json", schema = @Schema(type = "object")),
             @Content(mediaType = SegmentationController.GZIP, schema = @Schema(type = "string", format = "binary")),
             @Content(mediaType = "application/octet-stream", schema = @Schema(type = "string", format = "binary")),
             @Content(mediaType = "image/png", schema = @Schema(type = "string", format = "binary"))})
-    @ApiResponse(responseCode = "404", description = "no such operation",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    @ApiResponse(responseCode = "406", description = "a type the operation's result does not have",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
+    @ApiResponse(responseCode = "404", description = "no such operation (unknown, expired, forgotten, or another caller's)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.OPERATION_NOT_FOUND)))
     @ApiResponse(responseCode = "409", description = "the operation has not succeeded (yet)",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.OPERATION_NOT_SUCCEEDED)))
     public ResponseEntity<Object> result(
-            @PathVariable String id,
+            @PathVariable @Parameter(description = "the operation's id (its Location)", example = EXAMPLE_ID) String id,
             @RequestParam(name = "format", required = false) @Parameter(description = "segment: json, mask or "
                     + "preview; overrides Accept", schema = @Schema(allowableValues = {"json", "mask", "preview"}))
             String format,
@@ -178,14 +192,16 @@ public class OperationsController implements DisposableBean {
     }
 
     @GetMapping(path = "/{id}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
-    @Operation(operationId = "streamOperationEvents", summary = "Server-Sent Events: a 'progress' event (the operation) "
-            + "at every change, then one named by the final status (succeeded with the result, failed or cancelled "
-            + "with the error), then the stream ends")
+    @Operation(operationId = "streamOperationEvents", summary = "Follow an operation as Server-Sent Events",
+            description = "A 'progress' event (the operation, without its result) at every change, looked at every "
+                    + "200 ms, then one event named by the final status (succeeded with the result, failed or "
+                    + "cancelled with the error), after which the stream ends.")
     @ApiResponse(responseCode = "200", description = "the event stream",
             content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string")))
-    @ApiResponse(responseCode = "404", description = "no such operation",
-            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class)))
-    public Object events(@PathVariable String id, @Parameter(hidden = true) HttpServletRequest request) {
+    @ApiResponse(responseCode = "404", description = "no such operation (unknown, expired, forgotten, or another caller's)",
+            content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
+                    examples = @ExampleObject(value = Examples.OPERATION_NOT_FOUND)))
+    public Object events(@PathVariable @Parameter(description = "the operation's id (its Location)", example = EXAMPLE_ID) String id, @Parameter(hidden = true) HttpServletRequest request) {
         String owner = owner(request);
         Optional<OperationState> first = operations.find(id, owner);
         if (first.isEmpty()) {

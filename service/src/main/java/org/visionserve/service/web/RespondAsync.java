@@ -23,6 +23,7 @@ import java.lang.annotation.Target;
         headers = {@Header(name = "Location", description = "the operation: /v1/operations/{id}",
                 schema = @Schema(type = "string")),
                 @Header(name = "Preference-Applied", description = "respond-async", schema = @Schema(type = "string"))},
-        content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperationView.class)))
+        content = @Content(mediaType = "application/json", schema = @Schema(implementation = OperationView.class),
+                examples = @io.swagger.v3.oas.annotations.media.ExampleObject(value = Examples.OPERATION)))
 @interface RespondAsync {
 }

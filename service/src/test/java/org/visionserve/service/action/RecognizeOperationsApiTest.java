@@ -18,7 +18,7 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Recognition as an operation over real HTTP: progress rises through the flow pairs and the streams'
  * frames to a result equal to the synchronous answer; a DELETE mid-flow stops the work (its thread ends,
- * its admission place is given back). Also prints the figures of BENCHMARK.md's operations section.
+ * its admission place is given back). BENCHMARK.md's figures: {@link OperationsBenchmark}.
  */
 class RecognizeOperationsApiTest extends ActionTestBase {
 
@@ -103,30 +103,8 @@ class RecognizeOperationsApiTest extends ActionTestBase {
         worker.join(5_000);
         assertThat(worker.isAlive()).as("the operation's thread ended").isFalse();
         assertThat(admission.active(ActionRecognitionService.POOL)).as("its admission place given back").isZero();
-        System.out.printf(Locale.ROOT, "[operations-bench] DELETE to cancelled (work stopped): %.0f ms%n", stopped / 1e6);
+        System.out.printf(Locale.ROOT, "DELETE to cancelled (work stopped): %.0f ms%n", stopped / 1e6);
         // the next clip is served at once: nothing of the cancelled one holds the pipeline
         assertThat(postVideo(TS_LSTM, "?flow=farneback", mp4(12, 3, 2)).status()).isEqualTo(200);
-    }
-
-    /** Not an assertion: the operation path's cost over the synchronous call, same clip, a few runs each. */
-    @Test
-    void measureTheOperationPathAgainstTheSynchronousCall() throws Exception {
-        OperationsClient ops = new OperationsClient(port);
-        byte[] video = mp4(30, 3, 2);
-        String path = "/v1/models/" + TS_LSTM + "/recognize?flow=farneback";
-        assertThat(postVideo(TS_LSTM, "?flow=farneback", video).status()).isEqualTo(200); // warm
-        for (int run = 0; run < 3; run++) {
-            long t0 = System.nanoTime();
-            assertThat(postVideo(TS_LSTM, "?flow=farneback", video).status()).isEqualTo(200);
-            long sync = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            String id = OperationsClient.accepted(ops.submit(path, clip(video)));
-            long accepted = System.nanoTime() - t0;
-            JsonNode done = ops.await(id, op -> op.get("finishedAt") != null, Duration.ofSeconds(60), null);
-            long async = System.nanoTime() - t0;
-            assertThat(done.get("status").asString()).isEqualTo("succeeded");
-            System.out.printf(Locale.ROOT, "[operations-bench] run %d: sync %.0f ms, operation 202 after %.0f ms, "
-                    + "succeeded seen after %.0f ms (polled every 20 ms)%n", run, sync / 1e6, accepted / 1e6, async / 1e6);
-        }
     }
 }
