@@ -131,8 +131,12 @@ public class Operations implements DisposableBean {
             }
             save(op);
             op.published = true;
-            return op.state;
+            if (!op.state.finished()) {
+                return op.state;
+            }
         }
+        sweepQuietly(); // it finished before it was published: its result may take the store over its bounds
+        return op.state;
     }
 
     private void run(Live op, Work work, Function<Throwable, JsonNode> toProblem) {
@@ -186,18 +190,20 @@ public class Operations implements DisposableBean {
                 log.error("operation {}: its failure could not be described", op.state.id(), e);
             }
         }
+        boolean stored;
         synchronized (op) {
             OperationState.Progress p = op.state.progress();
             OperationState.Progress last = failure == null
                     ? new OperationState.Progress(p.stage(), p.completed(), p.total(), 1.0) : p;
             op.state = op.state.finish(status, now, expires, problem, bytes, names, last);
             op.accepted.countDown();
-            if (op.published) {
+            stored = op.published; // else its submitter stores it (and sweeps)
+            if (stored) {
                 save(op);
             }
         }
-        if (failure == null) {
-            sweepQuietly(); // a new result may take the store over its bounds
+        if (stored) {
+            sweepQuietly(); // its result may take the store over its bounds
         }
     }
 
