@@ -52,12 +52,14 @@ public class Operations implements DisposableBean {
     public record Result(Object json, List<StoredFile> files) {
     }
 
-    /** The part of the overall fraction each stage covers: from, to. Other stages leave it as it was. */
-    private static final Map<String, double[]> STAGES = Map.of(
-            Admission.QUEUE_STAGE, new double[] {0, 0},
-            "flow", new double[] {0, 0.7},
-            "frames", new double[] {0.7, 0.98},
-            "slices", new double[] {0, 0.95});
+    /**
+     * The part {@code from} to {@code to} of the overall fraction a progress stage covers. An operation's
+     * spans are in the order its work reaches them (after the admission queue): a report of an earlier
+     * stage once a later one began (a window's flow pairs and frames, inside the windows stage) is not
+     * shown, so the stage shown only moves forward; a stage without a span is shown, the fraction kept.
+     */
+    public record Span(String stage, double from, double to) {
+    }
 
     private final OperationStore store;
     private final OperationsProperties props;
@@ -81,6 +83,7 @@ public class Operations implements DisposableBean {
     /** One operation running on this replica. */
     private static final class Live {
         final RequestScope scope;
+        final List<Span> spans;
         final CountDownLatch accepted = new CountDownLatch(1);
         OperationState state;
         boolean published;
@@ -88,8 +91,9 @@ public class Operations implements DisposableBean {
         Throwable refused;
         Thread thread;
 
-        Live(RequestScope scope, OperationState state) {
+        Live(RequestScope scope, List<Span> spans, OperationState state) {
             this.scope = scope;
+            this.spans = spans;
             this.state = state;
         }
     }
@@ -102,18 +106,19 @@ public class Operations implements DisposableBean {
     /**
      * Starts {@code work} and returns the operation once it is accepted (or finished).
      *
+     * @param spans     the stages of the work and their parts of the overall fraction, in order
      * @param toProblem the problem (RFC 9457) a failure is reported with
      * @throws Exception what the work threw before it was accepted: the synchronous call's refusal
      */
-    public OperationState submit(String kind, String model, String owner, Duration deadline, Work work,
-                                 Function<Throwable, JsonNode> toProblem) throws Exception {
+    public OperationState submit(String kind, String model, String owner, Duration deadline, List<Span> spans,
+                                 Work work, Function<Throwable, JsonNode> toProblem) throws Exception {
         Instant now = Instant.now();
         String id = UUID.randomUUID().toString();
         OperationState initial = new OperationState(id, kind, model, owner, OperationState.QUEUED,
                 new OperationState.Progress(Admission.QUEUE_STAGE, 0, 1, 0), now, null, now, null, null, null, 0,
                 List.of(), 0);
         RequestScope scope = RequestScope.withTimeout(deadline);
-        Live op = new Live(scope, initial);
+        Live op = new Live(scope, List.copyOf(spans), initial);
         scope.onProgress((stage, completed, total) -> progress(op, stage, completed, total));
         live.put(id, op);
         Thread t = new Thread(() -> run(op, work, toProblem), "operation-" + id);
@@ -214,14 +219,19 @@ public class Operations implements DisposableBean {
             if (s.finished() || stage.equals(s.progress().stage()) && completed < s.progress().completed()) {
                 return; // a report overtaken by a later one of the same stage (pool threads)
             }
+            int rank = rank(op, stage);
+            if (rank >= 0 && rank < rank(op, s.progress().stage())) {
+                return; // an inner step of a later stage
+            }
             boolean queued = Admission.QUEUE_STAGE.equals(stage) && completed < total;
             String status = queued ? OperationState.QUEUED : OperationState.RUNNING;
             Instant now = Instant.now();
             Instant started = s.startedAt() == null && !queued ? now : s.startedAt();
-            double[] span = STAGES.get(stage);
             double fraction = s.progress().fraction();
+            Span span = rank >= 0 ? op.spans.get(rank) : null;
             if (span != null && total > 0) {
-                fraction = Math.max(fraction, span[0] + (span[1] - span[0]) * Math.min(1.0, (double) completed / total));
+                fraction = Math.max(fraction,
+                        span.from() + (span.to() - span.from()) * Math.min(1.0, (double) completed / total));
             }
             boolean changed = !stage.equals(s.progress().stage()) || !status.equals(s.status());
             op.state = s.with(status, new OperationState.Progress(stage, completed, total, fraction), started, now);
@@ -230,6 +240,16 @@ public class Operations implements DisposableBean {
                 save(op);
             }
         }
+    }
+
+    /** The stage's place among the operation's spans, -1 for the admission queue and stages without one. */
+    private static int rank(Live op, String stage) {
+        for (int i = 0; i < op.spans.size(); i++) {
+            if (op.spans.get(i).stage().equals(stage)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Writes the operation's state; a store that fails is logged (the work goes on, its end is retried). */

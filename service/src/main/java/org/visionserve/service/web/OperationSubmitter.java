@@ -53,12 +53,12 @@ class OperationSubmitter {
      * request's timeout parameter or Request-Timeout header may shorten it) and answers 202.
      */
     ResponseEntity<Object> submit(HttpServletRequest request, String kind, String model, Duration taskDeadline,
-                                  Operations.Work work) throws Exception {
+                                  java.util.List<Operations.Span> spans, Operations.Work work) throws Exception {
         Duration deadline = RequestScopes.timeout(operations.deadline(taskDeadline),
                 request.getParameter(RequestScopes.PARAMETER), request.getHeader(RequestScopes.HEADER));
         String owner = request.getUserPrincipal() == null ? null : request.getUserPrincipal().getName();
         String uri = request.getRequestURI(); // the request is recycled long before the operation ends
-        OperationState s = operations.submit(kind, model, owner, deadline, work,
+        OperationState s = operations.submit(kind, model, owner, deadline, spans, work,
                 failure -> JSON.valueToTree(ProblemJson.of(problems.problemFor(failure, uri))));
         return ResponseEntity.status(HttpStatus.ACCEPTED)
                 .location(URI.create(OperationsController.PATH + "/" + s.id()))

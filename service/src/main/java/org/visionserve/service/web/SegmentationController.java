@@ -205,7 +205,7 @@ public class SegmentationController {
                 }
                 copies.put(e.getKey(), new org.springframework.core.io.FileSystemResource(copy));
             }
-            return async.submit(request, "segment", id, deadline, scope -> {
+            return async.submit(request, "segment", id, deadline, VOLUME, scope -> {
                 try {
                     SegmentationService.Outcome out = segmenter.segment(id, copies, asked, scope);
                     SegmentationResult r = out.result();
@@ -229,6 +229,10 @@ public class SegmentationController {
             throw e;
         }
     }
+
+    /** A volume's work for an operation's overall fraction: its slices through the model, then the disc search. */
+    private static final List<org.visionserve.service.operations.Operations.Span> VOLUME = List.of(
+            new org.visionserve.service.operations.Operations.Span(SegmentationService.PROGRESS_STAGE, 0, 0.95));
 
     private static void put(Map<Modality, MultipartFile> parts, Modality m, MultipartFile f) {
         if (f != null) {

@@ -46,7 +46,7 @@ class OperationsTest {
     }
 
     private String finished(Operations ops, Operations.Work work) throws Exception {
-        String id = ops.submit("segment", "m", null, Duration.ofMinutes(1), work, e -> null).id();
+        String id = ops.submit("segment", "m", null, Duration.ofMinutes(1), List.of(), work, e -> null).id();
         long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (ops.find(id, null).map(o -> !o.finished()).orElse(false) || ops.threadOf(id).isPresent()) {
             assertThat(System.nanoTime()).isLessThan(end);
@@ -80,30 +80,31 @@ class OperationsTest {
     @Test
     void aRefusalBeforeAcceptanceIsThrownToTheSubmitter() {
         Operations ops = operations(10, DataSize.ofMegabytes(1));
-        assertThatThrownBy(() -> ops.submit("recognize", "m", null, Duration.ofMinutes(1), scope -> {
+        assertThatThrownBy(() -> ops.submit("recognize", "m", null, Duration.ofMinutes(1), List.of(), scope -> {
             throw new InvalidParameterException("flow", "bad flow");
         }, e -> null)).isInstanceOf(InvalidParameterException.class);
         assertThat(ops.list(null)).isEmpty();
         assertThat(ops.runningHere()).isZero();
     }
 
+    private static final List<Operations.Span> SPANS = List.of(new Operations.Span("flow", 0, 0.7),
+            new Operations.Span("frames", 0.7, 0.9), new Operations.Span("windows", 0.9, 1.0));
+
     @Test
     void progressIsOrderedAndOwnersSeeTheirOwn() throws Exception {
         Operations ops = operations(10, DataSize.ofMegabytes(1));
+        CountDownLatch reported = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        OperationState s = ops.submit("recognize", "m", "alice", Duration.ofMinutes(1), scope -> {
+        OperationState s = ops.submit("recognize", "m", "alice", Duration.ofMinutes(1), SPANS, scope -> {
             scope.progress(Admission.QUEUE_STAGE, 0, 1);
             scope.progress(Admission.QUEUE_STAGE, 1, 1);
             scope.progress("flow", 5, 10);
             scope.progress("flow", 4, 10); // overtaken by the report of 5 (another pool thread)
+            reported.countDown();
             release.await();
             return new Operations.Result(Map.of(), List.of());
         }, e -> null);
-        long end = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (ops.find(s.id(), "alice").orElseThrow().progress().completed() < 5) {
-            assertThat(System.nanoTime()).isLessThan(end);
-            Thread.sleep(5);
-        }
+        reported.await();
         OperationState running = ops.find(s.id(), null).orElseThrow();
         assertThat(running.status()).isEqualTo(OperationState.RUNNING);
         assertThat(running.progress().stage()).isEqualTo("flow");
@@ -115,10 +116,36 @@ class OperationsTest {
         release.countDown();
     }
 
+    /** A timeline: once the windows began, their inner flow pairs and frames do not take the stage back. */
+    @Test
+    void theStageShownOnlyMovesForward() throws Exception {
+        Operations ops = operations(10, DataSize.ofMegabytes(1));
+        CountDownLatch reported = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        OperationState s = ops.submit("recognize", "m", null, Duration.ofMinutes(1), SPANS, scope -> {
+            scope.progress(Admission.QUEUE_STAGE, 0, 1);
+            scope.progress(Admission.QUEUE_STAGE, 1, 1);
+            scope.progress("flow", 10, 10);
+            scope.progress("frames", 50, 50);
+            scope.progress("windows", 1, 3);
+            scope.progress("flow", 2, 5); // the second window's own pairs
+            scope.progress("frames", 10, 50);
+            reported.countDown();
+            release.await();
+            return new Operations.Result(Map.of(), List.of());
+        }, e -> null);
+        reported.await();
+        OperationState.Progress p = ops.find(s.id(), null).orElseThrow().progress();
+        assertThat(p.stage()).isEqualTo("windows");
+        assertThat(p.completed()).isEqualTo(1);
+        assertThat(p.fraction()).isEqualTo(0.9 + 0.1 / 3, org.assertj.core.data.Offset.offset(1e-9));
+        release.countDown();
+    }
+
     @Test
     void aCancelledOperationEndsCancelled() throws Exception {
         Operations ops = operations(10, DataSize.ofMegabytes(1));
-        OperationState s = ops.submit("segment", "m", null, Duration.ofMinutes(1), scope -> {
+        OperationState s = ops.submit("segment", "m", null, Duration.ofMinutes(1), List.of(), scope -> {
             scope.progress(Admission.QUEUE_STAGE, 0, 1);
             scope.await(nanos -> false); // waits until the scope ends
             return null;
