@@ -33,13 +33,18 @@ COPY docker/javacpp.sh /usr/local/bin/visionserve-javacpp
 # ORT's natives are loaded from /opt/onnxruntime/lib (unpacked at build), never copied to /tmp.
 # The heap gets half the container's memory: model weights and ORT's arenas live outside it.
 # JavaCV's natives (FFmpeg, OpenCV) are unpacked at build into /app/javacpp and loaded in place.
+# Authentication is on: API keys from /etc/visionserve/api-keys (generated into /tmp by the entrypoint
+# when none is mounted); the probes and Prometheus answer on the management port 8090 only.
 ENV VISIONSERVE_MODELS_DIR=/models \
     SERVER_PORT=8080 \
+    MANAGEMENT_SERVER_PORT=8090 \
+    VISIONSERVE_SECURITY_APIKEYSFILE=/etc/visionserve/api-keys \
     VISIONSERVE_GRPC_PORT=8081 \
     ORT_NATIVE_PATH=/opt/onnxruntime/lib \
     JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
-# 8080: HTTP (/v1 task API, /v2 Open Inference Protocol, actuator); 8081: the protocol over gRPC
-EXPOSE 8080 8081
+# 8080: HTTP (/v1 task API, /v2 Open Inference Protocol); 8081: the protocol over gRPC; 8090: management
+# (probes, Prometheus)
+EXPOSE 8080 8081 8090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ["/usr/local/bin/visionserve-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/visionserve"]
 

@@ -36,6 +36,14 @@ fi
 # The autoscaler's backlog metric as the Prometheus adapter serves it (deploy/prometheus-adapter).
 grep -q 'name: visionserve_backlog$' "$out/autoscaling-monitoring.yaml" \
   || { echo "[helm-check] the HPA of autoscaling-monitoring does not scale on visionserve_backlog" >&2; exit 1; }
+# Authentication on by default: a generated keys Secret mounted as a folder, probes on the management port;
+# with an existing Secret none is generated, and TLS sets server.ssl from its Secret.
+grep -q '^kind: Secret$' "$out/default.yaml" && grep -q 'value: /etc/visionserve/keys/api-keys' "$out/default.yaml" \
+  && [ "$(grep -c 'port: management' "$out/default.yaml")" = 3 ] \
+  || { echo "[helm-check] default: no generated keys Secret, keys file or management-port probes" >&2; exit 1; }
+! grep -q '^kind: Secret$' "$out/auth-tls-jwt.yaml" && grep -q 'SERVER_SSL_CERTIFICATE$' "$out/auth-tls-jwt.yaml" \
+  && grep -q 'secretName: visionserve-keys' "$out/auth-tls-jwt.yaml" \
+  || { echo "[helm-check] auth-tls-jwt: a Secret generated besides the existing one, or no TLS" >&2; exit 1; }
 # gRPC (the Open Inference Protocol) on 8081 of the pod and the Service by default; off, neither has it.
 grep -q 'appProtocol: kubernetes.io/h2c' "$out/default.yaml" && grep -q 'containerPort: 8081' "$out/default.yaml" \
   || { echo "[helm-check] the default render lacks the gRPC port 8081" >&2; exit 1; }

@@ -20,6 +20,8 @@ cd "$(dirname "$0")/.."
 IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
 PORT=${PACKAGING_PORT:-18080}
 PROM_PORT=${PACKAGING_PROM_PORT:-19090}
+# the image's management port (probes, Prometheus) is set to this one in every run below
+MGMT_PORT=${PACKAGING_MANAGEMENT_PORT:-$((PORT + 10))}
 # the containers run on the host network: their gRPC server must not take the image's 8081
 GRPC_PORT=${PACKAGING_GRPC_PORT:-18081}
 BASE=local/jre17:bookworm
@@ -39,12 +41,24 @@ cleanup() {
   docker rm -f "$container" >/dev/null 2>&1 || true
   docker volume rm "$volume" "$volume-init" >/dev/null 2>&1 || true
   [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null || true
+  [ -n "${keys_dir:-}" ] && rm -rf "$keys_dir"
   # Testcontainers runs without Ryuk here: remove whatever its tests left behind.
   local left
   left=$(docker ps -aq --filter label=org.testcontainers=true 2>/dev/null || true)
   [ -n "$left" ] && docker rm -f $left >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# Authentication is on in the image: every run mounts this keys file (an infer key, and the admin key as its
+# SHA-256), readable by the image's uid 10001; the keys go to curl, Gatling and the SDK examples.
+keys_dir=$(mktemp -d /tmp/visionserve-ci-keys.XXXXXX)
+randkey() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+INFER_KEY=$(randkey)
+ADMIN_KEY=$(randkey)
+printf 'infer %s ci-infer\nadmin sha256:%s ci-admin\n' "$INFER_KEY" "$(printf %s "$ADMIN_KEY" | sha256sum | cut -d' ' -f1)" \
+  > "$keys_dir/api-keys"
+chmod 755 "$keys_dir"; chmod 644 "$keys_dir/api-keys"
+KEYS_MOUNT=(-v "$keys_dir/api-keys:/etc/visionserve/api-keys:ro")
+AUTH=(-H "Authorization: Bearer $INFER_KEY")
 
 # ---- 1. engine, base image, image ----------------------------------------------------------------
 missing=()
@@ -56,6 +70,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 require_free_port "$PORT" "the service under test (PACKAGING_PORT)"
 require_free_port "$PROM_PORT" "Prometheus (PACKAGING_PROM_PORT)"
+require_free_port "$MGMT_PORT" "the service's management port (PACKAGING_MANAGEMENT_PORT)"
 require_free_port "$GRPC_PORT" "the service's gRPC port (PACKAGING_GRPC_PORT)"
 .ci/lib/start-docker.sh
 step "docker engine"
@@ -75,9 +90,9 @@ step "docker build"
 # ---- 2. the image running: cold start, /tmp, health, a classification, dashboard queries ---------
 docker volume create "$volume" >/dev/null
 start=$(date +%s%N)
-docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
-  -e SERVER_PORT="$PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" "$IMAGE" >/dev/null
-READY_URL="http://127.0.0.1:$PORT/actuator/health/readiness"
+docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" "${KEYS_MOUNT[@]}" \
+  -e SERVER_PORT="$PORT" -e MANAGEMENT_SERVER_PORT="$MGMT_PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" "$IMAGE" >/dev/null
+READY_URL="http://127.0.0.1:$MGMT_PORT/actuator/health/readiness"
 # shows the container's log and fails
 container_failed() { docker logs "$container" > /tmp/packaging-container.log 2>&1 || true; tail -40 /tmp/packaging-container.log; log "$1"; exit 1; }
 wait_http "$READY_URL" "image cold start (exports the six default models)" 420 "$container" \
@@ -106,47 +121,58 @@ if docker exec "$container" sh -c 'touch /app/x' 2>/dev/null; then log "root fil
 # /tmp), fails on the missing CUDA libraries, and the model falls back to CPU as configured.
 docker rm -f "$container" >/dev/null
 require_free_port "$PORT" "the service under test, after docker rm"
-docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
-  -e SERVER_PORT="$PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
+docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" "${KEYS_MOUNT[@]}" \
+  -e SERVER_PORT="$PORT" -e MANAGEMENT_SERVER_PORT="$MGMT_PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
 wait_http "$READY_URL" "image start with device=cuda on a machine without a GPU" 300 "$container" \
   || container_failed "container with device=cuda did not become ready"
 docker logs "$container" > /tmp/packaging-cuda.log 2>&1
 grep -q 'libonnxruntime_providers_cuda.so' /tmp/packaging-cuda.log || { tail -40 /tmp/packaging-cuda.log; log "CUDA provider was not tried"; exit 1; }
 big=$(docker exec "$container" sh -c "$tmp_check")
 [ -z "$big" ] || { log "CUDA attempt copied native libraries to /tmp: $big"; exit 1; }
-out=$(curl -fsS "http://127.0.0.1:$PORT/v1/models/inception_next_tiny")
+out=$(curl -fsS "${AUTH[@]}" "http://127.0.0.1:$PORT/v1/models/inception_next_tiny")
 [[ $out == *'"device":"cpu"'* ]] || { log "model did not fall back to CPU: $out"; exit 1; }
 log "device=cuda without a GPU: CUDA provider opened in place, nothing copied to /tmp, model on CPU"
-out=$(curl -fsS -F file=@k6/data/chelsea.jpg "http://127.0.0.1:$PORT/v1/models/inception_next_tiny/classify?top_k=3")
+out=$(curl -fsS "${AUTH[@]}" -F file=@k6/data/chelsea.jpg "http://127.0.0.1:$PORT/v1/models/inception_next_tiny/classify?top_k=3")
 [[ $out == *'"predictions":[{'* ]] || { log "unexpected classification: $out"; exit 1; }
 log "classified k6/data/chelsea.jpg in the container: ${out:0:160}..."
 # A real clip (FFmpeg decode, OpenCV Farneback flow, both ResNet-101 streams, the head) and a small
 # four-modality NIfTI examination: JavaCV's natives load from the image, nothing lands in /tmp.
-out=$(curl -fsS -F file=@k6/data/clip.mp4 "http://127.0.0.1:$PORT/v1/models/ts_lstm_ucf101/recognize?flow=farneback&top_k=3")
+out=$(curl -fsS "${AUTH[@]}" -F file=@k6/data/clip.mp4 "http://127.0.0.1:$PORT/v1/models/ts_lstm_ucf101/recognize?flow=farneback&top_k=3")
 [[ $out == *'"frames":50'* && $out == *'"predictions":[{'* ]] || container_failed "unexpected recognition: $out"
 log "recognized k6/data/clip.mp4 (50 frames, Farneback) in the container: ${out:0:120}..."
-out=$(curl -fsS -F fat=@k6/data/spine_fat.nii.gz -F inn=@k6/data/spine_inn.nii.gz -F opp=@k6/data/spine_opp.nii.gz \
+out=$(curl -fsS "${AUTH[@]}" -F fat=@k6/data/spine_fat.nii.gz -F inn=@k6/data/spine_inn.nii.gz -F opp=@k6/data/spine_opp.nii.gz \
   -F wat=@k6/data/spine_wat.nii.gz "http://127.0.0.1:$PORT/v1/models/ivd_net/segment")
 [[ $out == *'"shape":[8,96,96]'* ]] || { log "unexpected segmentation: $out"; exit 1; }
 log "segmented k6/data/spine_*.nii.gz (8x96x96) in the container: ${out:0:120}..."
 big=$(docker exec "$container" sh -c "$tmp_check")
 [ -z "$big" ] || { log "the clip pipeline copied native libraries to /tmp: $big"; exit 1; }
 log "/tmp after a clip: $(docker exec "$container" du -sh /tmp | cut -f1), no native library copied"
+# Authentication as the image has it: no key 401, the infer key 403 on the repository API where the admin
+# key passes, Prometheus open on the management port and absent from the main one.
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(code "http://127.0.0.1:$PORT/v1/models")" = 401 ] || { log "no key: not 401"; exit 1; }
+[ "$(code "${AUTH[@]}" -X POST "http://127.0.0.1:$PORT/v2/repository/index")" = 403 ] || { log "infer key on the repository API: not 403"; exit 1; }
+admin=$(code -H "Authorization: Bearer $ADMIN_KEY" -X POST "http://127.0.0.1:$PORT/v2/repository/index")
+[ "$admin" != 401 ] && [ "$admin" != 403 ] || { log "admin key on the repository API: $admin"; exit 1; }
+[ "$(code "http://127.0.0.1:$MGMT_PORT/actuator/prometheus")" = 200 ] || { log "Prometheus not open on the management port"; exit 1; }
+[ "$(code -H "Authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$PORT/actuator/prometheus")" = 404 ] \
+  || { log "/actuator/prometheus answers on the main port"; exit 1; }
+log "authentication: no key 401, infer key 403 on /v2/repository/index (admin $admin), Prometheus on :$MGMT_PORT only"
 step "image run checks"
 
-.ci/lib/start-prometheus.sh "127.0.0.1:$PORT" "$PROM_PORT" > /tmp/packaging-prometheus.out
+.ci/lib/start-prometheus.sh "127.0.0.1:$MGMT_PORT" "$PROM_PORT" > /tmp/packaging-prometheus.out
 read -r prom_pid prom_dir < /tmp/packaging-prometheus.out
 [ -n "${prom_pid:-}" ] || { log "Prometheus did not start"; exit 1; }
 step "prometheus"
 # The Gatling smoke profile (the k6 scenario) against the container; its traffic feeds the dashboard check.
 # Correctness only (every check and under 1 % failures): latency is for benchmarks, not CI (p95Ms=0).
-./mvnw -B -ntp -q -f load-test gatling:test -Dprofile=smoke -Dduration=10 -Dp95Ms=0 \
+VISIONSERVE_API_KEY=$INFER_KEY ./mvnw -B -ntp -q -f load-test gatling:test -Dprofile=smoke -Dduration=10 -Dp95Ms=0 \
   -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke.log 2>&1 || { tail -60 /tmp/gatling-smoke.log; exit 1; }
 grep -E '^(classify|Global).*: (true|false)' /tmp/gatling-smoke.log
 step "gatling smoke (10 s)"
 # The clip and segmentation scenarios (k6/clip.js, k6/segmentation.js), 10 s each.
 for sim in ClipSimulation SegmentationSimulation; do
-  ./mvnw -B -ntp -q -f load-test gatling:test -Dsimulation=$sim -Dprofile=smoke -Dduration=10 -Dp95Ms=0 \
+  VISIONSERVE_API_KEY=$INFER_KEY ./mvnw -B -ntp -q -f load-test gatling:test -Dsimulation=$sim -Dprofile=smoke -Dduration=10 -Dp95Ms=0 \
     -DbaseUrl="http://127.0.0.1:$PORT" > /tmp/gatling-smoke-$sim.log 2>&1 || { tail -60 /tmp/gatling-smoke-$sim.log; exit 1; }
   grep -E '^(recognize|segment|Global).*: (true|false)' /tmp/gatling-smoke-$sim.log
   step "gatling smoke $sim (10 s)"
@@ -166,7 +192,7 @@ python3 .ci/check-dashboard.py deploy/grafana/dashboards/visionserve.json "http:
   --expect-data inception_next_tiny
 kill "$prom_pid"; prom_pid=""; rm -rf "$prom_dir"
 step "dashboard queries on Prometheus"
-.ci/clients-check.sh "http://127.0.0.1:$PORT"
+VISIONSERVE_API_KEY=$INFER_KEY .ci/clients-check.sh "http://127.0.0.1:$PORT"
 step "client SDKs (Java, TypeScript)"
 docker rm -f "$container" >/dev/null
 
@@ -208,10 +234,14 @@ log "docker-compose config: ok ($(docker-compose version --short))"
 export COMPOSE_DOCKER_CLI_BUILD=0
 BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT build -q visionserve
 require_free_port "$PORT" "the docker-compose service"
-VISIONSERVE_PORT="$PORT" VISIONSERVE_GRPC_PORT="$GRPC_PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
+require_free_port "$MGMT_PORT" "the docker-compose service's management port"
+VISIONSERVE_PORT="$PORT" VISIONSERVE_MANAGEMENT_PORT="$MGMT_PORT" VISIONSERVE_GRPC_PORT="$GRPC_PORT" \
+  VISIONSERVE_API_KEYS_FILE="$keys_dir/api-keys" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
 wait_http "$READY_URL" "the docker-compose service" 420 \
   || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
+[ "$(code "${AUTH[@]}" "http://127.0.0.1:$PORT/v1/models")" = 200 ] && [ "$(code "http://127.0.0.1:$PORT/v1/models")" = 401 ] \
+  || { log "compose service: the keys file is not in use"; exit 1; }
 VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1; compose_up=""
 log "docker-compose build + up of the service: ready"
 step "docker-compose config + service up"

@@ -9,7 +9,7 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import { FormData } from 'https://jslib.k6.io/formdata/0.0.2/index.js';
-import { BASE_URL, PROFILE, scenario } from './lib/profiles.js';
+import { BASE_URL, PROFILE, params, scenario } from './lib/profiles.js';
 
 const MODEL = __ENV.MODEL || 'inception_next_tiny';
 const TOP_K = Number(__ENV.TOP_K || 5);
@@ -29,7 +29,7 @@ export const options = {
 };
 
 export function setup() {
-  const res = http.get(`${BASE_URL}/v1/models`, { tags: { endpoint: 'list' } });
+  const res = http.get(`${BASE_URL}/v1/models`, params({ tags: { endpoint: 'list' } }));
   if (res.status !== 200) fail(`GET /v1/models answered ${res.status}`);
   const models = /** @type {any[]} */ (res.json('models'));
   const model = (models || []).find((m) => m.id === MODEL);
@@ -52,11 +52,11 @@ function checkResult(res, images) {
 
 export default function () {
   const multipart = http.post(`${url}/classify?top_k=${TOP_K}`,
-    { file: http.file(image, 'chelsea.jpg', 'image/jpeg') }, { tags: { endpoint: 'classify' } });
+    { file: http.file(image, 'chelsea.jpg', 'image/jpeg') }, params({ tags: { endpoint: 'classify' } }));
   checkResult(multipart, 1);
 
   const raw = http.post(`${url}/classify?top_k=${TOP_K}`, image,
-    { headers: { 'Content-Type': 'image/jpeg' }, tags: { endpoint: 'classify' } });
+    params({ headers: { 'Content-Type': 'image/jpeg' }, tags: { endpoint: 'classify' } }));
   checkResult(raw, 1);
 
   // Every tenth iteration: a batch of two, and an error the service must answer as problem+json.
@@ -65,17 +65,17 @@ export default function () {
     const form = new FormData();
     form.append('files', http.file(image, 'a.jpg', 'image/jpeg'));
     form.append('files', http.file(image, 'b.jpg', 'image/jpeg'));
-    const batch = http.post(`${url}/classify-batch?top_k=${TOP_K}`, form.body(), {
+    const batch = http.post(`${url}/classify-batch?top_k=${TOP_K}`, form.body(), params({
       headers: { 'Content-Type': `multipart/form-data; boundary=${form.boundary}` },
       tags: { endpoint: 'classify-batch' },
-    });
+    }));
     checkResult(batch, 2);
 
-    const bad = http.post(`${url}/classify`, 'not an image', {
+    const bad = http.post(`${url}/classify`, 'not an image', params({
       headers: { 'Content-Type': 'text/plain' },
       tags: { endpoint: 'error' },
       responseCallback: http.expectedStatuses(415),
-    });
+    }));
     check(bad, {
       'unsupported media type is 415': (r) => r.status === 415,
       'error is problem+json': (r) => String(r.headers['Content-Type']).startsWith('application/problem+json'),

@@ -10,7 +10,7 @@
 // under P95_MS (default 10000 ms), fewer than 1 % failed requests, more than 99 % of checks passing.
 import http from 'k6/http';
 import { check, fail } from 'k6';
-import { BASE_URL, PROFILE, scenario } from './lib/profiles.js';
+import { BASE_URL, PROFILE, params, scenario } from './lib/profiles.js';
 
 const HEAD = __ENV.HEAD || 'ts_lstm_ucf101';
 const FLOW = __ENV.FLOW || 'farneback';
@@ -31,7 +31,7 @@ export const options = {
 };
 
 export function setup() {
-  const res = http.get(`${BASE_URL}/v1/models`, { tags: { endpoint: 'list' } });
+  const res = http.get(`${BASE_URL}/v1/models`, params({ tags: { endpoint: 'list' } }));
   if (res.status !== 200) fail(`GET /v1/models answered ${res.status}`);
   const models = /** @type {any[]} */ (res.json('models'));
   if (!(models || []).some((m) => m.id === HEAD)) {
@@ -57,17 +57,17 @@ function checkResult(res) {
 export default function () {
   // Odd iterations send the clip as a multipart file, even ones as the raw body.
   const res = __ITER % 2 === 1
-    ? http.post(url, { file: http.file(clip, 'clip.mp4', 'video/mp4') }, { tags: { endpoint: 'recognize' } })
-    : http.post(url, clip, { headers: { 'Content-Type': 'video/mp4' }, tags: { endpoint: 'recognize' } });
+    ? http.post(url, { file: http.file(clip, 'clip.mp4', 'video/mp4') }, params({ tags: { endpoint: 'recognize' } }))
+    : http.post(url, clip, params({ headers: { 'Content-Type': 'video/mp4' }, tags: { endpoint: 'recognize' } }));
   checkResult(res);
 
   // Every fifth iteration: a truncated file the service must refuse as problem+json, not a 500.
   if (__ITER % 5 === 0) {
-    const bad = http.post(url, clip.slice(0, 2000), {
+    const bad = http.post(url, clip.slice(0, 2000), params({
       headers: { 'Content-Type': 'video/mp4' },
       tags: { endpoint: 'error' },
       responseCallback: http.expectedStatuses(400, 415, 422),
-    });
+    }));
     check(bad, {
       'broken clip is a 4xx': (r) => r.status >= 400 && r.status < 500,
       'error is problem+json': (r) => String(r.headers['Content-Type']).startsWith('application/problem+json'),

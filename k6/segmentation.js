@@ -12,7 +12,7 @@
 // answers 503 overloaded beyond them.
 import http from 'k6/http';
 import { check, fail } from 'k6';
-import { BASE_URL, PROFILE, scenario } from './lib/profiles.js';
+import { BASE_URL, PROFILE, params, scenario } from './lib/profiles.js';
 
 const MODEL = __ENV.MODEL || 'ivd_net';
 const P95_MS = Number(__ENV.P95_MS || 3000);
@@ -34,7 +34,7 @@ export const options = {
 };
 
 export function setup() {
-  const res = http.get(`${BASE_URL}/v1/models`, { tags: { endpoint: 'list' } });
+  const res = http.get(`${BASE_URL}/v1/models`, params({ tags: { endpoint: 'list' } }));
   if (res.status !== 200) fail(`GET /v1/models answered ${res.status}`);
   const models = /** @type {any[]} */ (res.json('models'));
   if (!(models || []).some((m) => m.id === MODEL)) {
@@ -53,7 +53,7 @@ function parts(...without) {
 }
 
 export default function () {
-  const json = http.post(url, parts(), { tags: { endpoint: 'segment' } });
+  const json = http.post(url, parts(), params({ tags: { endpoint: 'segment' } }));
   check(json, {
     'status 200': (r) => r.status === 200,
     'model echoed': (r) => r.json('model') === MODEL,
@@ -64,18 +64,18 @@ export default function () {
 
   // Every fourth iteration: the mask as .nii.gz, the preview as PNG, and a missing modality.
   if (__ITER % 4 === 0) {
-    const mask = http.post(url, parts(), { headers: { Accept: 'application/gzip' }, responseType: 'binary', tags: { endpoint: 'segment' } });
+    const mask = http.post(url, parts(), params({ headers: { Accept: 'application/gzip' }, responseType: 'binary', tags: { endpoint: 'segment' } }));
     check(mask, {
       'mask is gzip': (r) => r.status === 200 && new Uint8Array(/** @type {ArrayBuffer} */ (r.body))[0] === 0x1f,
     });
-    const preview = http.post(`${url}?format=preview`, parts(), { tags: { endpoint: 'segment' } });
+    const preview = http.post(`${url}?format=preview`, parts(), params({ tags: { endpoint: 'segment' } }));
     check(preview, {
       'preview is a PNG': (r) => r.status === 200 && String(r.headers['Content-Type']).startsWith('image/png'),
     });
-    const bad = http.post(url, parts('wat'), {
+    const bad = http.post(url, parts('wat'), params({
       tags: { endpoint: 'error' },
       responseCallback: http.expectedStatuses(400),
-    });
+    }));
     check(bad, {
       'missing modality is 400': (r) => r.status === 400,
       'error is problem+json': (r) => String(r.headers['Content-Type']).startsWith('application/problem+json'),

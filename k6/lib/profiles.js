@@ -23,3 +23,16 @@ export function scenario(profile) {
 
 export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
 export const PROFILE = __ENV.PROFILE || 'smoke';
+
+// With authentication on (the Docker image, the Helm chart): -e API_KEY=KEY (role infer), sent as
+// `Authorization: Bearer KEY` on every request made with params().
+const AUTH = __ENV.API_KEY ? { Authorization: `Bearer ${__ENV.API_KEY}` } : {};
+
+/**
+ * Request params with the bearer credential added to their headers.
+ * @param {import('k6/http').RefinedParams<any>} [p]
+ * @returns {import('k6/http').RefinedParams<any>}
+ */
+export function params(p = {}) {
+  return { ...p, headers: { ...AUTH, ...(p.headers || {}) } };
+}

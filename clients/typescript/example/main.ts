@@ -3,6 +3,7 @@
 // four-modality NIfTI examination and decodes one error (problem+json), each with the first ready model
 // of its task. Prints every answer; exits 1 if one is not as expected.
 //   usage: node dist/main.js BASE_URL [DATA_DIR]   (DATA_DIR: the repository's k6/data by default)
+//   VISIONSERVE_API_KEY in the environment: the credential, when authentication is on
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import {
@@ -33,7 +34,8 @@ function descending(ps: Prediction[]): boolean {
 }
 
 async function main(baseUrl: string, data: string): Promise<void> {
-  const config = new Configuration({ basePath: baseUrl });
+  // with authentication on (the image, the chart): an API key (role infer) or a JWT, sent as a bearer token
+  const config = new Configuration({ basePath: baseUrl, accessToken: process.env.VISIONSERVE_API_KEY || undefined });
   const models = new ModelsApi(config);
   const ready = ((await models.listModels()).models ?? []).filter((m) => m.status === 'ready');
   console.log(`models ready: ${ready.map((m) => `${m.id} (${m.task})`).join(', ')}`);

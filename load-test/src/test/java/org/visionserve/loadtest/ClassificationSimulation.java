@@ -41,9 +41,9 @@ public class ClassificationSimulation extends Simulation {
     private static final String IMAGE = "chelsea.jpg";
     private static final String PATH = "/v1/models/" + MODEL;
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(BASE_URL)
+    private final HttpProtocolBuilder protocol = Settings.authorized(http.baseUrl(BASE_URL)
             .acceptHeader("application/json, application/problem+json")
-            .shareConnections();
+            .shareConnections());
 
     /** What every successful classification of {@code images} images must show. */
     private static CheckBuilder[] classified(int images) {

@@ -46,9 +46,9 @@ public class ClipSimulation extends Simulation {
     private static final int FRAMES = 50;
     private static final String PATH = "/v1/models/" + HEAD + "/recognize?flow=" + FLOW + "&top_k=" + TOP_K;
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(BASE_URL)
+    private final HttpProtocolBuilder protocol = Settings.authorized(http.baseUrl(BASE_URL)
             .acceptHeader("application/json, application/problem+json")
-            .shareConnections();
+            .shareConnections());
 
     private static final CheckBuilder[] RECOGNIZED = {
             status().is(200),

@@ -38,9 +38,9 @@ public class SegmentationSimulation extends Simulation {
     private static final List<String> MODALITIES = List.of("fat", "inn", "opp", "wat");
     private static final String PATH = "/v1/models/" + MODEL + "/segment";
 
-    private final HttpProtocolBuilder protocol = http.baseUrl(BASE_URL)
+    private final HttpProtocolBuilder protocol = Settings.authorized(http.baseUrl(BASE_URL)
             .acceptHeader("application/json, application/problem+json")
-            .shareConnections();
+            .shareConnections());
 
     /** A segment request with every modality but those left out as a multipart part. */
     private static HttpRequestActionBuilder segment(String name, String query, String... leftOut) {

@@ -9,6 +9,7 @@ import io.gatling.javaapi.core.Assertion;
 import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.PopulationBuilder;
 import io.gatling.javaapi.core.ScenarioBuilder;
+import io.gatling.javaapi.http.HttpProtocolBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,16 @@ import java.util.List;
 final class Settings {
 
     private Settings() {
+    }
+
+    /**
+     * The protocol with {@code Authorization: Bearer KEY} when the environment variable
+     * {@code VISIONSERVE_API_KEY} holds a key (role infer): the image and the chart turn authentication on.
+     * An environment variable, not a property, so the key is not on a command line.
+     */
+    static HttpProtocolBuilder authorized(HttpProtocolBuilder protocol) {
+        String key = System.getenv("VISIONSERVE_API_KEY");
+        return key == null || key.isBlank() ? protocol : protocol.authorizationHeader("Bearer " + key.trim());
     }
 
     static String string(String name, String dflt) {

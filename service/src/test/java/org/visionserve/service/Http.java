@@ -47,6 +47,15 @@ public final class Http {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
     }
 
+    /** A GET with headers, as name, value, name, value... */
+    public Response get(String path, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).GET();
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        return send(b);
+    }
+
     public Response post(String path, String contentType, byte[] body) {
         return post(path, contentType, body, new String[0]);
     }

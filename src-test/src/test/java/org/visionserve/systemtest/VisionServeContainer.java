@@ -5,12 +5,16 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 
@@ -18,35 +22,72 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  * The service image built from the repository's Dockerfile ({@code --target image-host}: the jars built
  * on the host) and run as it is deployed: host network with the port as an environment variable,
  * read-only root filesystem, tmpfs for /tmp and the models folder (the service exports its default
- * model into the empty folder on first start).
+ * model into the empty folder on first start). Authentication on, as the image has it: an API keys file
+ * with an {@code infer} and an {@code admin} key (the latter as its SHA-256) mounted where the image looks
+ * for it; the probes and Prometheus on the management port.
  */
 final class VisionServeContainer extends GenericContainer<VisionServeContainer> {
 
     static final Path REPO = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
 
     final int port;
+    final int managementPort;
+    final String inferKey = randomKey();
+    final String adminKey = randomKey();
     /** The Open Inference Protocol's gRPC port (on the host network: never the image's 8081). */
     final int grpcPort;
 
     VisionServeContainer() {
-        this(freePort(), freePort());
+        this(freePort(), freePort(), freePort());
     }
 
-    private VisionServeContainer(int port, int grpcPort) {
+    private VisionServeContainer(int port, int managementPort, int grpcPort) {
         super(image());
         this.port = port;
+        this.managementPort = managementPort;
         this.grpcPort = grpcPort;
         withNetworkMode("host");
         withEnv("SERVER_PORT", Integer.toString(port));
+        withEnv("MANAGEMENT_SERVER_PORT", Integer.toString(managementPort));
         withEnv("VISIONSERVE_GRPC_PORT", Integer.toString(grpcPort));
+        withFileSystemBind(keysFile(inferKey, adminKey).toString(), "/etc/visionserve/api-keys", BindMode.READ_ONLY);
         // the image's user owns the models tmpfs (a mode= option is not honoured by this engine)
         withTmpFs(Map.of("/tmp", "rw", "/models", "rw,uid=10001,gid=10001"));
         withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true));
-        waitingFor(new ReadinessWaitStrategy(port).withStartupTimeout(Duration.ofMinutes(7)));
+        waitingFor(new ReadinessWaitStrategy(managementPort).withStartupTimeout(Duration.ofMinutes(7)));
     }
 
     String baseUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
+    /** The keys file, readable by the image's user (uid 10001). */
+    private static Path keysFile(String inferKey, String adminKey) {
+        try {
+            Path dir = Files.createTempDirectory("visionserve-systemtest-keys");
+            Path file = dir.resolve("api-keys");
+            String adminSha = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(adminKey.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            Files.writeString(file, "infer " + inferKey + " systemtest-infer\nadmin sha256:" + adminSha
+                    + " systemtest-admin\n");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+            file.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit();
+            return file;
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String randomKey() {
+        byte[] b = new byte[24];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
     }
 
     private static ImageFromDockerfile image() {

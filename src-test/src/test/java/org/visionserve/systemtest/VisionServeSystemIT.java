@@ -56,7 +56,8 @@ import tools.jackson.databind.JsonNode;
  * the default models exported on first start, a real photo classified (single and batch), the committed
  * NIfTI examination segmented by IVD-Net (its discs checked against its mask), twelve frames recognised by
  * the clip endpoint, problem+json errors, the per-model latency histogram on /actuator/prometheus, and a
- * quantile of it read back through a real Prometheus.
+ * quantile of it read back through a real Prometheus. Authentication is on (the image's default): the client
+ * sends the container's infer key; the probes and the scrape use the management port.
  */
 @Testcontainers
 class VisionServeSystemIT {
@@ -76,6 +77,7 @@ class VisionServeSystemIT {
     static void client() {
         ApiClient client = new ApiClient();
         client.setBasePath(SERVICE.baseUrl());
+        client.setBearerToken(SERVICE.inferKey);
         models = new ModelsApi(client);
         api = new ClassificationApi(client);
         action = new ActionRecognitionApi(client);
@@ -143,7 +145,11 @@ class VisionServeSystemIT {
     void classifiesThePhotoOverGrpc() throws Exception {
         ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", SERVICE.grpcPort).usePlaintext().build();
         try {
-            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            io.grpc.Metadata key = new io.grpc.Metadata();
+            key.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+                    "Bearer " + SERVICE.inferKey);
+            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS)
+                    .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(key));
             assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
             ModelMetadataResponse meta = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName(MODEL).build());
             assertThat(meta.getInputs(0).getShapeList()).containsExactly(-1L, 3L, 224L, 224L);
@@ -206,6 +212,44 @@ class VisionServeSystemIT {
     }
 
     /**
+     * Authentication as the image runs it: no key 401 with a challenge, the infer key 403 on the
+     * repository (model control) API where the admin key passes, the probes open on the management port
+     * and no actuator endpoint on the main one.
+     */
+    @Test
+    void authenticationIsOnInTheImage() throws Exception {
+        HttpResponse<String> anonymous = send(SERVICE.baseUrl() + "/v1/models", null);
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer");
+        assertThat(anonymous.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+        ApiClient keyless = new ApiClient();
+        keyless.setBasePath(SERVICE.baseUrl());
+        assertThatThrownBy(() -> new ModelsApi(keyless).listModels())
+                .isInstanceOfSatisfying(RestClientResponseException.class, e -> assertThat(e.getStatusCode().value())
+                        .isEqualTo(401));
+        assertThat(send(SERVICE.baseUrl() + "/v1/models", SERVICE.inferKey).statusCode()).isEqualTo(200);
+        assertThat(post(SERVICE.baseUrl() + "/v2/repository/index", SERVICE.inferKey).statusCode()).isEqualTo(403);
+        assertThat(post(SERVICE.baseUrl() + "/v2/repository/index", SERVICE.adminKey).statusCode()).isNotIn(401, 403);
+        assertThat(send(SERVICE.managementUrl() + "/actuator/health/liveness", null).statusCode()).isEqualTo(200);
+        assertThat(send(SERVICE.managementUrl() + "/actuator/health/readiness", null).statusCode()).isEqualTo(200);
+        assertThat(send(SERVICE.baseUrl() + "/actuator/health/readiness", SERVICE.adminKey).statusCode()).isEqualTo(404);
+    }
+
+    private static HttpResponse<String> send(String url, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(String url, String key) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
      * The Open Inference Protocol over REST on the image: ready, and a JPEG's top 3 labels through the
      * classification extension are /classify's.
      */
@@ -220,6 +264,7 @@ class VisionServeSystemIT {
                 + "\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"classification\":3}}]}";
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/v2/models/"
                         + MODEL + "/infer")).header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + SERVICE.inferKey)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         JsonNode out = tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("outputs").get(0);
@@ -233,7 +278,7 @@ class VisionServeSystemIT {
     void prometheusEndpointHasThePerModelHistogram() throws Exception {
         api.classify(MODEL, PHOTO, 1, null, null);
         String metrics = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/actuator/prometheus")).build(),
+                HttpRequest.newBuilder(URI.create(SERVICE.managementUrl() + "/actuator/prometheus")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics.lines().filter(l -> l.startsWith("visionserve_stage_seconds_bucket{")
                 && l.contains("model=\"" + MODEL + "\"") && l.contains("stage=\"total\"")))
@@ -243,7 +288,7 @@ class VisionServeSystemIT {
 
     @Test
     void latencyQuantileReadBackThroughPrometheus() throws Exception {
-        try (Prometheus prometheus = Prometheus.scraping(SERVICE.port)) {
+        try (Prometheus prometheus = Prometheus.scraping(SERVICE.managementPort)) {
             String p95 = "histogram_quantile(0.95, sum by (le) (rate(visionserve_stage_seconds_bucket{model=\""
                     + MODEL + "\", stage=\"total\"}[1m])))";
             double value = Double.NaN;

@@ -32,6 +32,9 @@ import org.visionserve.service.runtime.Admission;
  *   <li>{@code visionserve_segmentation_in_flight} gauge: volumes in the segmentation pipeline</li>
  *   <li>{@code visionserve_client_aborts_total} counter {stage}: clients gone mid-upload, while their request was processed, or mid-response</li>
  *   <li>{@code visionserve_upload_timeouts_total} counter: uploads cut for being too slow or stalled</li>
+ *   <li>{@code visionserve_auth_failures_total} counter {reason}: requests refused 401 (missing, malformed,
+ *       invalid-key, expired-token, invalid-token)</li>
+ *   <li>{@code visionserve_rate_limited_total} counter {policy}: requests refused 429 by a caller's token bucket</li>
  *   <li>{@code visionserve_admission_reserved_bytes}, {@code visionserve_admission_budget_bytes} gauges: working
  *       memory reserved by admitted requests, and the budget</li>
  *   <li>{@code visionserve_admission_active}, {@code visionserve_admission_waiting} gauges {pool}: requests admitted
@@ -147,6 +150,24 @@ public class ServiceMetrics implements StageTimer.Recorder {
     public void countUploadTimeout() {
         counters.computeIfAbsent("\0upload-timeout", k -> Counter.builder("visionserve.upload.timeouts")
                         .description("Uploads cut for being too slow or stalled")
+                        .register(registry))
+                .increment();
+    }
+
+    /** A request refused 401, by reason ({@code security.AuthFailure} tags). */
+    public void countAuthFailure(String reason) {
+        counters.computeIfAbsent("\0auth\0" + reason, k -> Counter.builder("visionserve.auth.failures")
+                        .description("Requests refused for missing or invalid credentials, by reason")
+                        .tags("reason", reason)
+                        .register(registry))
+                .increment();
+    }
+
+    /** A request refused 429 by its caller's rate limit, by policy (a role, or {@code caller}). */
+    public void countRateLimited(String policy) {
+        counters.computeIfAbsent("\0rate\0" + policy, k -> Counter.builder("visionserve.rate.limited")
+                        .description("Requests refused by a caller's rate limit, by policy")
+                        .tags("policy", policy)
                         .register(registry))
                 .increment();
     }

@@ -1,5 +1,6 @@
 package org.visionserve.service.web;
 
+import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
 import io.swagger.v3.oas.models.Paths;
@@ -12,6 +13,8 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.parameters.Parameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
 import io.swagger.v3.oas.models.tags.Tag;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +40,7 @@ public class OpenApiConfig {
     static final String TAG_SEGMENTATION = "segmentation";
     static final String TAG_OPERATIONS = "operations";
     static final String PROBLEM_REF = "#/components/schemas/Problem";
+    static final String BEARER = "bearerAuth";
 
     private static final String DESCRIPTION = """
             Inference on ONNX Runtime for three vision tasks: image classification (top-k ImageNet classes), \
@@ -45,7 +49,11 @@ public class OpenApiConfig {
 
             Every response names the weights its model serves: `seeded` demo weights are deterministic and \
             untrained (their predictions are meaningless), `checkpoint` weights are real. Every error is an \
-            RFC 9457 problem (`application/problem+json`, schema `Problem`) with a `code` per kind of problem.""";
+            RFC 9457 problem (`application/problem+json`, schema `Problem`) with a `code` per kind of problem.
+
+            With authentication on (an API keys file or a JWT issuer configured; the Docker image and the Helm \
+            chart turn it on) every operation needs `Authorization: Bearer <API key or JWT>` with the role \
+            `infer` (`admin` includes it); without it the service is open and the header is ignored.""";
 
     @Bean
     OpenAPI visionServeOpenApi(ObjectProvider<BuildProperties> build) {
@@ -58,6 +66,10 @@ public class OpenApiConfig {
                         .description(DESCRIPTION)
                         .license(new License().name("Apache-2.0").url("https://www.apache.org/licenses/LICENSE-2.0"))
                         .contact(new Contact().name("visionserve").url("https://github.com/visionserve/visionserve")))
+                .components(new Components().addSecuritySchemes(BEARER, new SecurityScheme()
+                        .type(SecurityScheme.Type.HTTP).scheme("bearer")
+                        .description("An API key (visionserve.security.api-keys-file) or a JWT from the configured issuer")))
+                .addSecurityItem(new SecurityRequirement().addList(BEARER))
                 .tags(List.of(
                         new Tag().name(TAG_MODELS).description("The models served: their status, inputs, labels and weights"),
                         new Tag().name(TAG_CLASSIFICATION).description("Image classification (top-k ImageNet classes)"),
@@ -83,6 +95,17 @@ public class OpenApiConfig {
                     op.getResponses().putIfAbsent("406", problem("the Accept header names nothing this operation "
                             + "produces", 406, "not-acceptable", "Not Acceptable",
                             "Acceptable representations: [application/json].", instance));
+                    op.getResponses().putIfAbsent("401", problem("no valid credential (with authentication on): "
+                            + "WWW-Authenticate names the scheme, `reason` the failure", 401, "unauthenticated",
+                            "Unauthenticated", "this endpoint needs an API key: send it as 'Authorization: Bearer "
+                                    + "<credential>'", instance));
+                    op.getResponses().putIfAbsent("403", problem("the caller lacks the role the operation needs",
+                            403, "forbidden", "Forbidden", "caller 'key-1a2b3c4d' lacks the role this endpoint "
+                                    + "needs (infer)", instance));
+                    op.getResponses().putIfAbsent("429", problem("the caller's rate limit is used up: Retry-After, "
+                            + "RateLimit and RateLimit-Policy say when to retry", 429, "rate-limited",
+                            "Rate limit exceeded", "the rate limit of 100 requests per 60 s (policy 'infer') is "
+                                    + "used up; retry in 1 s", instance));
                     op.getResponses().putIfAbsent("500", problem("an unexpected failure on the server (the log has "
                             + "the details)", 500, "internal-error", "Internal error",
                             "the request failed on the server; the log has the details", instance));

@@ -16,6 +16,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -47,6 +48,10 @@ import org.visionserve.service.segmentation.SegmentationService;
 import org.visionserve.service.segmentation.VolumeFormatException;
 import org.visionserve.service.segmentation.VolumeLimits;
 import org.visionserve.service.segmentation.VolumeRejectedException;
+import org.visionserve.service.security.AuthFailure;
+import org.visionserve.service.security.AuthenticationFailedException;
+import org.visionserve.service.security.RateLimitHeaders;
+import org.visionserve.service.security.RateLimitedException;
 
 /**
  * Every error as RFC 9457 {@code application/problem+json}: a {@code type} URN and a short {@code code}
@@ -94,6 +99,47 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             default -> respond(problem(HttpStatus.SERVICE_UNAVAILABLE, "model-failed", "Model failed to load",
                     e.getMessage()), req);
         };
+    }
+
+    /**
+     * No valid credential (from the security filter chain): 401 with the RFC 6750 challenge, and for a bad
+     * token its {@code invalid_token} error; the {@code reason} says which failure it was.
+     */
+    @ExceptionHandler
+    ResponseEntity<Object> unauthenticated(AuthenticationFailedException e, WebRequest req) {
+        ProblemDetail p = problem(HttpStatus.UNAUTHORIZED, "unauthenticated", "Unauthenticated", e.getMessage());
+        p.setProperty("reason", e.reason().tag);
+        HttpHeaders h = new HttpHeaders();
+        boolean badToken = e.reason() != AuthFailure.MISSING && e.reason() != AuthFailure.MALFORMED;
+        h.set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"visionserve\""
+                + (badToken ? ", error=\"invalid_token\"" : e.reason() == AuthFailure.MALFORMED ? ", error=\"invalid_request\"" : ""));
+        return respond(p, h, req);
+    }
+
+    /** An authenticated caller without the role the endpoint needs. */
+    @ExceptionHandler
+    ResponseEntity<Object> forbidden(AccessDeniedException e, WebRequest req) {
+        HttpHeaders h = new HttpHeaders();
+        h.set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"visionserve\", error=\"insufficient_scope\"");
+        String who = req.getUserPrincipal() != null ? "caller '" + req.getUserPrincipal().getName() + "'" : "the caller";
+        return respond(problem(HttpStatus.FORBIDDEN, "forbidden", "Forbidden", who
+                + " lacks the role this endpoint needs (" + requiredRole(req) + ")"), h, req);
+    }
+
+    /** A caller over its token bucket: when to retry, and the bucket's policy and state. */
+    @ExceptionHandler
+    ResponseEntity<Object> rateLimited(RateLimitedException e, WebRequest req) {
+        HttpHeaders h = new HttpHeaders();
+        RateLimitHeaders.apply(e.decision(), h::set);
+        ProblemDetail p = problem(HttpStatus.TOO_MANY_REQUESTS, "rate-limited", "Rate limit exceeded", e.getMessage());
+        p.setProperty("retryAfterSeconds", e.decision().retryAfterSeconds());
+        return respond(p, h, req);
+    }
+
+    private static String requiredRole(WebRequest req) {
+        return req instanceof org.springframework.web.context.request.ServletWebRequest s
+                && (s.getRequest().getRequestURI().startsWith("/v2/repository/")
+                || s.getRequest().getRequestURI().startsWith("/actuator/")) ? "admin" : "infer";
     }
 
     @ExceptionHandler

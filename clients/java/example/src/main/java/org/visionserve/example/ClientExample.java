@@ -27,7 +27,8 @@ import org.visionserve.client.model.SegmentationResult;
  * with the first ready model of its task. Prints every answer; exits 1 if one is not as expected.
  *
  * <p>usage: {@code ClientExample BASE_URL [DATA_DIR]}; DATA_DIR holds the repository's samples
- * (default {@code ../../../k6/data}, the repository's k6/data seen from this project).
+ * (default {@code ../../../k6/data}, the repository's k6/data seen from this project). The environment
+ * variable {@code VISIONSERVE_API_KEY} holds the credential when authentication is on.
  */
 public final class ClientExample {
 
@@ -41,6 +42,11 @@ public final class ClientExample {
         Path data = Path.of(args.length > 1 ? args[1] : "../../../k6/data");
         ApiClient client = new ApiClient();
         client.setBasePath(args[0]);
+        // with authentication on (the image, the chart): an API key (role infer) or a JWT, sent as a bearer token
+        String key = System.getenv("VISIONSERVE_API_KEY");
+        if (key != null && !key.isBlank()) {
+            client.setBearerToken(key.strip());
+        }
         ClientExample example = new ClientExample();
         example.run(client, data);
         if (!example.failures.isEmpty()) {
