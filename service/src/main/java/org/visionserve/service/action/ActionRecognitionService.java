@@ -31,10 +31,10 @@ import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.DirectBuffers;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ModelRunner;
-import org.visionserve.service.runtime.ServedModel;
 import org.visionserve.service.runtime.UnknownModelException;
 
 /**
@@ -104,32 +104,58 @@ public class ActionRecognitionService implements DisposableBean {
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK, RequestScope scope)
             throws InterruptedException {
-        return recognize(headId, flow, topK, scope, p -> p.decoder().measure(video),
+        return recognizeVideo(headId, null, video, flow, topK, scope);
+    }
+
+    /** As above with {@code version} of the head (null: its highest serving one). */
+    public RecognitionResult recognizeVideo(String headId, Integer version, byte[] video, FlowMethod flow, int topK,
+                                            RequestScope scope) throws InterruptedException {
+        return recognize(headId, version, flow, topK, scope, p -> p.decoder().measure(video),
                 (p, shape) -> p.decoder().decode(video, shape, scope));
     }
 
     /** Recognises the action in frame images given in time order. */
     public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK,
                                              RequestScope scope) throws InterruptedException {
-        return recognize(headId, flow, topK, scope, p -> p.decoder().measureImages(frames),
+        return recognizeFrames(headId, null, frames, flow, topK, scope);
+    }
+
+    /** As above with {@code version} of the head (null: its highest serving one). */
+    public RecognitionResult recognizeFrames(String headId, Integer version, List<byte[]> frames, FlowMethod flow,
+                                             int topK, RequestScope scope) throws InterruptedException {
+        return recognize(headId, version, flow, topK, scope, p -> p.decoder().measureImages(frames),
                 (p, shape) -> p.decoder().decodeImages(frames, shape, scope));
+    }
+
+    /**
+     * The head ({@code version}, or its highest serving one) and the two feature models (their highest
+     * serving versions), each held for the whole request so a reload meanwhile does not touch them.
+     */
+    private RecognitionResult recognize(String headId, Integer version, FlowMethod flow, int topK, RequestScope scope,
+                                        Function<ClipPipeline, ClipShape> measure,
+                                        BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
+            throws InterruptedException {
+        // Every model check before any work: a wrong id costs nothing.
+        try (ModelLease head = repository.acquire(headId, version)) {
+            if (head.metadata().task() != Task.ACTION_RECOGNITION) {
+                throw new WrongTaskException(headId, head.metadata().task().id(), Task.ACTION_RECOGNITION.id());
+            }
+            try (ModelLease rgb = featureModel(props.rgbModel(), "rgb-model", 3);
+                 ModelLease flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK)) {
+                return recognize(head, rgb, flowModel, flow, topK, scope, measure, decode);
+            }
+        }
     }
 
     /**
      * @param measure the upload measured from its headers (nothing decoded)
      * @param decode  the upload decoded within its measured shape
      */
-    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, RequestScope scope,
-                                        Function<ClipPipeline, ClipShape> measure,
+    private RecognitionResult recognize(ModelLease head, ModelLease rgb, ModelLease flowModel, FlowMethod flow,
+                                        int topK, RequestScope scope, Function<ClipPipeline, ClipShape> measure,
                                         BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
             throws InterruptedException {
-        // Every model check before any work: a wrong id costs nothing.
-        ServedModel head = repository.ready(headId);
-        if (head.metadata().task() != Task.ACTION_RECOGNITION) {
-            throw new WrongTaskException(headId, head.metadata().task().id(), Task.ACTION_RECOGNITION.id());
-        }
-        ServedModel rgb = featureModel(props.rgbModel(), "rgb-model", 3);
-        ServedModel flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK);
+        String headId = head.id();
         StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
 
         String headDevice = device(head);
@@ -189,10 +215,10 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** A feature model of the pipeline, ready, of the right task and input channels. */
-    private ServedModel featureModel(String id, String key, int channels) {
-        ServedModel m;
+    private ModelLease featureModel(String id, String key, int channels) {
+        ModelLease m;
         try {
-            m = repository.ready(id);
+            m = repository.acquire(id, null);
         } catch (UnknownModelException e) {
             throw new FeatureModelException("the clip pipeline's feature model '" + id + "' ("
                     + ActionProperties.PREFIX + key + ") is not in the model repository");
@@ -203,6 +229,7 @@ public class ActionRecognitionService implements DisposableBean {
                 || shape[2] != ClipTensors.CROP || shape[3] != ClipTensors.CROP || meta.preprocessing() == null
                 || meta.outputs().stream().noneMatch(o -> o.name().equals("features"))
                 || meta.outputs().stream().noneMatch(o -> o.name().equals("logits"))) {
+            m.close();
             throw new FeatureModelException("model '" + id + "' (" + ActionProperties.PREFIX + key
                     + ") is not an action feature model with input [B," + channels + ",224,224] and outputs"
                     + " features, logits");
@@ -224,7 +251,7 @@ public class ActionRecognitionService implements DisposableBean {
      * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input};
      * its runner's queue and runs go to {@code timer} under the ResNet's id.
      */
-    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
+    private StreamRun runStream(ModelLease model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
                                 StageTimer timer) throws InterruptedException {
         String inputName = model.metadata().inputs().get(0).name();
         float[] features = null;
@@ -250,7 +277,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** The head's logits for the {@code [1, 25, 4096]} features. */
-    private static float[] runHead(ServedModel head, FloatBuffer features, RequestScope scope, StageTimer timer)
+    private static float[] runHead(ModelLease head, FloatBuffer features, RequestScope scope, StageTimer timer)
             throws InterruptedException {
         String inputName = head.metadata().inputs().get(0).name();
         long[] shape = {1, POINTS, 2 * Fusion.FEATURES};
@@ -261,7 +288,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** A run's wait for its runner and the run itself, under the model that ran. */
-    private static void addRun(StageTimer timer, ServedModel model, ModelRunner.Timed<?> run) {
+    private static void addRun(StageTimer timer, ModelLease model, ModelRunner.Timed<?> run) {
         timer.add(model.id(), device(model), Stage.QUEUE, run.queueNanos());
         timer.add(model.id(), device(model), Stage.INFERENCE, run.runNanos());
     }
@@ -275,11 +302,11 @@ public class ActionRecognitionService implements DisposableBean {
         return meta.labels() == null ? null : meta.labels().classes();
     }
 
-    private static String device(ServedModel m) {
+    private static String device(ModelLease m) {
         return m.device().name().toLowerCase(Locale.ROOT);
     }
 
-    private static ModelUse use(ServedModel m) {
+    private static ModelUse use(ModelLease m) {
         ModelMetadata meta = m.metadata();
         return new ModelUse(m.id(), device(m), meta.weights() == null ? "unknown" : meta.weights().source());
     }

@@ -60,7 +60,8 @@ public class ActionController {
         this.maxClipBytes = props.limits().maxBytes().toBytes();
     }
 
-    @PostMapping(path = "/{id}/recognize", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+    @PostMapping(path = {"/{id}/recognize", "/{id}/versions/{version}/recognize"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "recognize", summary = "Recognise the action in a video clip or a list of frames",
             description = DESCRIPTION,
@@ -108,6 +109,8 @@ public class ActionController {
     public RecognitionResult recognizeMultipart(
             @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
                     + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart(name = "file", required = false) @Parameter(hidden = true) MultipartFile file,
             @RequestPart(name = "frames", required = false) @Parameter(hidden = true) List<MultipartFile> frames,
             @RequestParam(name = "flow", required = false) @Parameter(description = "optical flow: tvl1 or "
@@ -128,7 +131,7 @@ public class ActionController {
                 throw tooLarge(file.getSize());
             }
             try (RequestScope scope = scopes.recognize(request)) {
-                return service.recognizeVideo(id, file.getBytes(), method, k, scope);
+                return service.recognizeVideo(id, version, file.getBytes(), method, k, scope);
             }
         }
         List<byte[]> images = new ArrayList<>(frames.size());
@@ -136,15 +139,17 @@ public class ActionController {
             images.add(f.getBytes());
         }
         try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeFrames(id, images, method, k, scope);
+            return service.recognizeFrames(id, version, images, method, k, scope);
         }
     }
 
-    @PostMapping(path = "/{id}/recognize", consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
+    @PostMapping(path = {"/{id}/recognize", "/{id}/versions/{version}/recognize"},
+            consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
     public RecognitionResult recognizeRaw(
             @PathVariable String id,
+            @PathVariable(required = false) Integer version,
             @RequestParam(name = "flow", required = false) String flow,
             @RequestParam(name = "top_k", required = false) Integer topK,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
@@ -152,7 +157,7 @@ public class ActionController {
         FlowMethod method = service.flowMethod(id, flow);
         byte[] video = readBounded(request);
         try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeVideo(id, video, method, k, scope);
+            return service.recognizeVideo(id, version, video, method, k, scope);
         }
     }
 

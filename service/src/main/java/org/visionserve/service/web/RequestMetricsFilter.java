@@ -26,7 +26,7 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
     public static final String OUTCOME_ATTRIBUTE = RequestMetricsFilter.class.getName() + ".outcome";
 
     private static final Pattern INFERENCE =
-            Pattern.compile("^/v1/models/([^/]+)/(?:classify[^/]*|recognize|segment)$");
+            Pattern.compile("^/v1/models/([^/]+)(?:/versions/[^/]+)?/(?:classify[^/]*|recognize|segment)$");
 
     private final ServiceMetrics metrics;
     private final ModelRepository repository;

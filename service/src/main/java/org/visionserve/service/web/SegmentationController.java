@@ -60,7 +60,8 @@ public class SegmentationController {
         this.segmenter = segmenter;
     }
 
-    @PostMapping(path = "/{id}/segment", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @PostMapping(path = {"/{id}/segment", "/{id}/versions/{version}/segment"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @Operation(operationId = "segment", summary = "Segment the intervertebral discs of a Dixon MRI examination",
             description = """
                     multipart/form-data with four parts, the co-registered Dixon modalities in IVD-Net's channel \
@@ -133,6 +134,8 @@ public class SegmentationController {
     public ResponseEntity<Object> segment(
             @PathVariable @Parameter(description = "id of a segmentation model (ivd_net by default)",
                     example = "ivd_net") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart(name = "fat", required = false) @Parameter(hidden = true) MultipartFile fat,
             @RequestPart(name = "inn", required = false) @Parameter(hidden = true) MultipartFile inn,
             @RequestPart(name = "opp", required = false) @Parameter(hidden = true) MultipartFile opp,
@@ -165,7 +168,7 @@ public class SegmentationController {
 
         SegmentationService.Outcome out;
         try (RequestScope scope = scopes.segment(request)) {
-            out = segmenter.segment(id, parts, new SegmentationService.Request(answer, mask, preview), scope);
+            out = segmenter.segment(id, version, parts, new SegmentationService.Request(answer, mask, preview), scope);
         }
         SegmentationResult r = out.result();
         HttpHeaders headers = new HttpHeaders();
