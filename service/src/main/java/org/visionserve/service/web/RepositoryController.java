@@ -6,6 +6,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.security.Principal;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -34,6 +36,7 @@ import tools.jackson.databind.json.JsonMapper;
 @RequestMapping(path = "/v2/repository", produces = MediaType.APPLICATION_JSON_VALUE)
 public class RepositoryController {
 
+    private static final Logger log = LoggerFactory.getLogger(RepositoryController.class);
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final ModelRepository repository;
@@ -146,9 +149,13 @@ public class RepositoryController {
 
     /** Spring's own refusals (unreadable body, wrong media type...) in the protocol's shape too. */
     @ExceptionHandler
-    ResponseEntity<Object> refused(ErrorResponse e) {
-        String detail = e.getBody().getDetail();
-        return error(HttpStatus.valueOf(e.getStatusCode().value()), detail == null ? "bad request" : detail);
+    ResponseEntity<Object> refused(Exception e) {
+        if (e instanceof ErrorResponse r) {
+            String detail = r.getBody().getDetail();
+            return error(HttpStatus.valueOf(r.getStatusCode().value()), detail == null ? "bad request" : detail);
+        }
+        log.error("repository request failed", e);
+        return error(HttpStatus.INTERNAL_SERVER_ERROR, "internal error; the server's log has the reason");
     }
 
     private static ResponseEntity<Object> error(HttpStatus status, String message) {
