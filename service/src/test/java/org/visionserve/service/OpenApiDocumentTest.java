@@ -101,8 +101,8 @@ class OpenApiDocumentTest extends ServiceTestBase {
                 }
             }
         }
-        assertThat(operationIds).containsExactly("classify", "classifyBatch", "getModel", "listModels", "recognize",
-                "segment");
+        assertThat(operationIds).containsExactlyInAnyOrder("classify", "classifyBatch", "getModel", "listModels",
+                "recognize", "segment", "classifyVersion", "classifyBatchVersion", "recognizeVersion", "segmentVersion");
         JsonNode paths = doc.get("paths");
         assertThat(paths.get("/v1/models/{id}/recognize").get("post").get("tags").get(0).asString())
                 .isEqualTo("action-recognition");

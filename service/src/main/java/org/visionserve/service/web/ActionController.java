@@ -84,10 +84,10 @@ public class ActionController {
     @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow) or no video / frames part",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BAD_FLOW)))
-    @ApiResponse(responseCode = "404", description = "no such model",
+    @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_NOT_FOUND)))
-    @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled",
+    @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled or unloaded (model-unloaded)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_WRONG_TASK)))
     @ApiResponse(responseCode = "413", description = "bytes, duration, frames, frame size or aspect ratio over its "

@@ -106,12 +106,12 @@ public class SegmentationController {
             + "its data, truncated gzip, unsupported datatype, a missing part, or an invalid parameter",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.BAD_VOLUME)))
-    @ApiResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = PROBLEM,
+    @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)", content = @Content(mediaType = PROBLEM,
             schema = @Schema(implementation = Problem.class), examples = @ExampleObject(value = Examples.NOT_FOUND)))
     @ApiResponse(responseCode = "406", description = "the Accept header names nothing this endpoint produces",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.SEGMENT_NOT_ACCEPTABLE)))
-    @ApiResponse(responseCode = "409", description = "the model is not a segmentation model, or is disabled",
+    @ApiResponse(responseCode = "409", description = "the model is not a segmentation model, or is disabled or unloaded (model-unloaded)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.WRONG_TASK_SEGMENT)))
     @ApiResponse(responseCode = "413", description = "a volume over visionserve.limits.max-volume-bytes (decompressed), "
