@@ -87,7 +87,7 @@ public class ModelRepository implements SmartLifecycle {
     /** One lifecycle operation at a time. */
     private final ReentrantLock lifecycle = new ReentrantLock();
     /** Closes replaced and unloaded sessions once their last request ended, off the request threads. */
-    private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> daemon(r, "model-closer"));
+    private volatile ExecutorService closer;
     /** The poller's view: what was applied per model, and what the previous poll saw (poller thread only). */
     private final Map<String, String> applied = new ConcurrentHashMap<>();
     private final Map<String, String> seen = new ConcurrentHashMap<>();
@@ -248,9 +248,19 @@ public class ModelRepository implements SmartLifecycle {
         return o;
     }
 
+    /**
+     * Loads the repository in the background. Also after {@link #stop()}: a paused test context is
+     * restarted, and then everything is read and loaded again, readiness DOWN meanwhile.
+     */
     @Override
     public void start() {
         running = true;
+        scanned = false;
+        startupDone = false;
+        models.clear();
+        applied.clear();
+        seen.clear();
+        closer = Executors.newSingleThreadExecutor(r -> daemon(r, "model-closer"));
         loader = daemon(this::startup, "model-loader");
         loader.start();
     }
