@@ -77,7 +77,7 @@ docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$v
 READY_URL="http://127.0.0.1:$PORT/actuator/health/readiness"
 # shows the container's log and fails
 container_failed() { docker logs "$container" > /tmp/packaging-container.log 2>&1 || true; tail -40 /tmp/packaging-container.log; log "$1"; exit 1; }
-wait_http "$READY_URL" "image cold start (exports the six default models)" 180 "$container" \
+wait_http "$READY_URL" "image cold start (exports the six default models)" 420 "$container" \
   || container_failed "container did not become ready"
 cold_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 log "cold start to ready (first run: exports the six default models, loads and warms them up): ${cold_ms} ms"
@@ -86,7 +86,7 @@ docker stop -t 10 "$container" >/dev/null
 require_free_port "$PORT" "the service under test, after docker stop"
 start=$(date +%s%N)
 docker start "$container" >/dev/null
-wait_http "$READY_URL" "image restart" 120 "$container" || container_failed "container did not become ready after a restart"
+wait_http "$READY_URL" "image restart" 300 "$container" || container_failed "container did not become ready after a restart"
 warm_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 log "restart to ready (models already in the volume): ${warm_ms} ms"
 # ORT's natives come from /opt/onnxruntime/lib, JavaCV's from /app/javacpp: nothing but (empty) folders
@@ -104,7 +104,7 @@ docker rm -f "$container" >/dev/null
 require_free_port "$PORT" "the service under test, after docker rm"
 docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
   -e SERVER_PORT="$PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
-wait_http "$READY_URL" "image start with device=cuda on a machine without a GPU" 120 "$container" \
+wait_http "$READY_URL" "image start with device=cuda on a machine without a GPU" 300 "$container" \
   || container_failed "container with device=cuda did not become ready"
 docker logs "$container" > /tmp/packaging-cuda.log 2>&1
 grep -q 'libonnxruntime_providers_cuda.so' /tmp/packaging-cuda.log || { tail -40 /tmp/packaging-cuda.log; log "CUDA provider was not tried"; exit 1; }
@@ -204,7 +204,7 @@ BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=$COMPOSE_TAG docker-co
 require_free_port "$PORT" "the docker-compose service"
 VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
-wait_http "$READY_URL" "the docker-compose service" 120 \
+wait_http "$READY_URL" "the docker-compose service" 420 \
   || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }
 VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT down -v -t 5 >/dev/null 2>&1; compose_up=""
 log "docker-compose build + up of the service: ready"

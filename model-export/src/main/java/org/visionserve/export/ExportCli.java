@@ -1,5 +1,6 @@
 package org.visionserve.export;
 
+import java.io.Console;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -7,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.visionserve.export.graph.Graph;
 import org.visionserve.export.models.ModelDef;
 import org.visionserve.export.models.ModelRegistry;
 import org.visionserve.export.weights.Checkpoints;
@@ -43,11 +43,21 @@ public final class ExportCli {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
+        System.exit(run(args, System.out, System.err, terminal()));
     }
 
-    /** Runs the command; returns the process exit code (0 ok, 2 bad arguments, 1 failed export). */
+    /** As {@link #run(String[], PrintStream, PrintStream, boolean)}, not on a terminal. */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, out, err, false);
+    }
+
+    /**
+     * Runs the command; returns the process exit code (0 ok, 2 bad arguments, 1 failed export).
+     *
+     * @param terminal whether {@code out} is a terminal: progress as one line redrawn in place, else one
+     *                 line per step
+     */
+    static int run(String[] args, PrintStream out, PrintStream err, boolean terminal) {
         Options o;
         try {
             o = Options.parse(args);
@@ -74,7 +84,7 @@ public final class ExportCli {
         for (String id : o.models) {
             try {
                 ModelDef def = ModelRegistry.get(id);
-                exportOne(def, o, out);
+                exportOne(def, o, out, terminal);
             } catch (IllegalArgumentException | WeightsException e) {
                 err.println("error: " + e.getMessage());
                 return e instanceof WeightsException ? 1 : 2;
@@ -103,12 +113,31 @@ public final class ExportCli {
         }
     }
 
-    private static void exportOne(ModelDef def, Options o, PrintStream out) throws Exception {
+    /** Whether standard output is an interactive terminal (Java 22+ has a console even when redirected). */
+    static boolean terminal() {
+        Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true; // before Java 22 a console exists only on a terminal
+        }
+    }
+
+    private static void exportOne(ModelDef def, Options o, PrintStream out, boolean terminal) throws Exception {
         long start = System.nanoTime();
         try (WeightSource weights = o.weights != null ? Checkpoints.open(o.weights) : new SeededWeights(o.seed)) {
             out.printf("exporting %s (%s) with %s weights%n", def.id(), def.description(),
                     weights.provenance().isSeeded() ? "seeded demo (seed " + o.seed + ")" : weights.provenance().file());
-            ModelMetadata meta = ModelExporter.export(def, weights, o.out, new ConsoleProgress(out));
+            ExportProgress progress = new ExportProgress(out, terminal, def.id(), ModelExporter.loadedValues(def));
+            ModelMetadata meta;
+            try {
+                meta = ModelExporter.export(def, weights, o.out, progress);
+            } finally {
+                progress.end();
+            }
             double secs = (System.nanoTime() - start) / 1e9;
             out.printf("wrote %s/%s/{model.onnx,model.json}: %,d parameters, %.1f s, peak heap %s MB%n",
                     o.out, def.id(), meta.parameterCount(), secs, peakHeapMb());
@@ -123,29 +152,6 @@ public final class ExportCli {
             }
         }
         return peak >> 20;
-    }
-
-    /** Prints how many tensors and parameters are loaded, at most once a second. */
-    private static final class ConsoleProgress implements Graph.ProgressListener {
-        private final PrintStream out;
-        private long tensors;
-        private long elements;
-        private long lastPrint = System.nanoTime();
-
-        ConsoleProgress(PrintStream out) {
-            this.out = out;
-        }
-
-        @Override
-        public void loaded(String key, long n) {
-            tensors++;
-            elements += n;
-            long now = System.nanoTime();
-            if (now - lastPrint > 1_000_000_000L) {
-                lastPrint = now;
-                out.printf("  ... %,d tensors, %,d values (at %s)%n", tensors, elements, key);
-            }
-        }
     }
 
     static final class Options {

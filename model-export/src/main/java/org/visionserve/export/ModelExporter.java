@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -26,6 +27,7 @@ import org.visionserve.export.graph.Graph;
 import org.visionserve.export.graph.Value;
 import org.visionserve.export.models.Labels;
 import org.visionserve.export.models.ModelDef;
+import org.visionserve.export.weights.Tensor;
 import org.visionserve.export.weights.WeightSource;
 
 /** Builds a model's graph with the given weights and writes {@code <out>/<id>/model.onnx} and {@code model.json}. */
@@ -34,7 +36,46 @@ public final class ModelExporter {
     public static final String MODEL_FILE = "model.onnx";
     public static final String VERSION = readVersion();
 
+    /** The steps {@link #export} tells its progress listener of, in order. */
+    public static final String STAGE_LOAD = "loading parameters";
+    public static final String STAGE_WRITE_MODEL = "writing " + MODEL_FILE;
+    public static final String STAGE_WRITE_METADATA = "writing " + ModelMetadata.FILE_NAME;
+
     private ModelExporter() {
+    }
+
+    /**
+     * The values (parameters and buffers) building {@code def} loads, what a progress display counts
+     * to: the graph built once with zero tensors that all share one buffer (as large as the largest
+     * tensor), so it costs the graph's nodes, not its weights. -1 if that build fails.
+     */
+    public static long loadedValues(ModelDef def) {
+        long[] total = {0};
+        try {
+            build(def, new ZeroWeights(), (key, n) -> total[0] += n, false);
+            return total[0];
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Zeros of any shape, every tensor a view of one buffer. */
+    private static final class ZeroWeights implements WeightSource {
+        private ByteBuffer zeros = ByteBuffer.allocate(0);
+
+        @Override
+        public Tensor load(String key, long[] shape) {
+            int bytes = Math.toIntExact(Tensor.elementCount(shape) * Float.BYTES);
+            if (zeros.capacity() < bytes) {
+                zeros = ByteBuffer.allocate(bytes);
+            }
+            return new Tensor(shape, zeros.slice(0, bytes));
+        }
+
+        @Override
+        public Provenance provenance() {
+            return Provenance.seeded(0);
+        }
     }
 
     /** A built graph with the model it came from, before it is written. */
@@ -57,7 +98,9 @@ public final class ModelExporter {
     /** Exports {@code def} to {@code outDir/<id>/}, replacing what was there only once both files are complete. */
     public static ModelMetadata export(ModelDef def, WeightSource weights, Path outDir, Graph.ProgressListener progress)
             throws IOException {
+        progress.stage(STAGE_LOAD);
         Built built = build(def, weights, progress, false);
+        progress.stage(STAGE_WRITE_MODEL);
         Path dir = outDir.resolve(def.id());
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, MODEL_FILE, ".tmp");
@@ -73,6 +116,7 @@ public final class ModelExporter {
         } finally {
             Files.deleteIfExists(tmp);
         }
+        progress.stage(STAGE_WRITE_METADATA);
         ModelMetadata meta = metadata(built, weights.provenance(), sha256);
         Path metaTmp = dir.resolve(ModelMetadata.FILE_NAME + ".tmp");
         meta.write(metaTmp);

@@ -154,6 +154,56 @@ class ExportCliTest {
         assertThat(out.toString()).contains("wrote").contains("parameters");
     }
 
+    /**
+     * Not on a terminal (a log, a pipe): one line per step, no carriage returns; the values counted up
+     * to the total the progress announced, which the real load reaches exactly.
+     */
+    @Test
+    void progressIsOneLinePerStepWhenNotOnATerminal() throws Exception {
+        assertThat(run("--model", "inception_next_atto", "--out", dir.toString())).isZero();
+        String printed = out.toString();
+        assertThat(printed).doesNotContain("\r");
+        List<String> lines = printed.lines().toList();
+        long total = ModelExporter.loadedValues(ModelRegistry.get("inception_next_atto"));
+        ModelMetadata meta = ModelMetadata.read(dir.resolve("inception_next_atto/model.json"));
+        // parameters and the buffers read (BatchNorm statistics), not the declared-only num_batches_tracked
+        assertThat(total).isBetween(meta.parameterCount(), meta.parameterCount() + meta.bufferCount());
+        String loading = "inception_next_atto: loading parameters: ";
+        List<String> steps = lines.stream().filter(l -> l.startsWith("inception_next_atto: ")).toList();
+        assertThat(steps.get(0)).isEqualTo(loading + String.format(java.util.Locale.ROOT, "0 / %,d values (0%%)", total));
+        List<String> loads = steps.stream().filter(l -> l.startsWith(loading)).toList();
+        // the start, then a line each time a tenth more is loaded (one large tensor may pass two at once)
+        assertThat(loads.size()).isBetween(3, 11);
+        long previousTenth = -1;
+        for (String line : loads) {
+            long loaded = Long.parseLong(line.substring(loading.length()).split(" ")[0].replace(",", ""));
+            assertThat(loaded * 10 / total).as(line).isGreaterThan(previousTenth);
+            assertThat(line).endsWith("(" + loaded * 100 / total + "%)");
+            previousTenth = loaded * 10 / total;
+        }
+        assertThat(loads.get(loads.size() - 1))
+                .endsWith(String.format(java.util.Locale.ROOT, "%,d / %,d values (100%%)", total, total));
+        assertThat(steps.subList(loads.size(), steps.size())).containsExactly("inception_next_atto: writing model.onnx",
+                "inception_next_atto: writing model.json");
+        assertThat(lines.get(lines.size() - 1)).startsWith("wrote ");
+    }
+
+    /** On a terminal: one line redrawn in place, ended by a newline before the summary. */
+    @Test
+    void progressIsOneRedrawnLineOnATerminal() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream terminal = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        assertThat(ExportCli.run(new String[] {"--model", "inception_next_atto", "--out", dir.toString()}, terminal,
+                terminal, true)).isZero();
+        List<String> lines = List.of(bytes.toString(StandardCharsets.UTF_8).split("\n"));
+        assertThat(lines).hasSize(3); // exporting ..., the redrawn progress line, wrote ...
+        String[] draws = lines.get(1).split("\r");
+        assertThat(draws[0]).isEmpty(); // the line starts with a carriage return
+        assertThat(draws[1]).startsWith("inception_next_atto: loading parameters: 0 / ");
+        assertThat(lines.get(1)).contains("values (100%)").endsWith("\rinception_next_atto: writing model.json");
+        assertThat(lines.get(2)).startsWith("wrote ");
+    }
+
     @Test
     void exportsFromSafetensorsWithProvenanceAndTheSameOutputs() throws Exception {
         var keys = ModelExporter.build(ModelRegistry.get("inception_next_atto"), new SeededWeights(3),

@@ -38,7 +38,7 @@ final class VisionServeContainer extends GenericContainer<VisionServeContainer> 
         // the image's user owns the models tmpfs (a mode= option is not honoured by this engine)
         withTmpFs(Map.of("/tmp", "rw", "/models", "rw,uid=10001,gid=10001"));
         withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true));
-        waitingFor(new ReadinessWaitStrategy(port).withStartupTimeout(Duration.ofMinutes(2)));
+        waitingFor(new ReadinessWaitStrategy(port).withStartupTimeout(Duration.ofMinutes(7)));
     }
 
     String baseUrl() {

@@ -51,6 +51,10 @@ public final class Graph {
         ProgressListener NONE = (key, elements) -> { };
 
         void loaded(String key, long elements);
+
+        /** A step of the export begins (loading parameters, writing model.onnx, writing model.json). */
+        default void stage(String stage) {
+        }
     }
 
     public Graph(String name, WeightSource weights) {

@@ -1,6 +1,9 @@
 package org.visionserve.service.action;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +23,7 @@ import org.visionserve.service.action.RecognitionResult.ClipInfo;
 import org.visionserve.service.action.RecognitionResult.ClipModels;
 import org.visionserve.service.action.RecognitionResult.ClipTimings;
 import org.visionserve.service.action.RecognitionResult.ModelUse;
+import org.visionserve.service.action.RecognitionResult.TimelineSegment;
 import org.visionserve.service.action.RecognitionResult.StreamScores;
 import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
@@ -104,13 +108,24 @@ public class ActionRecognitionService implements DisposableBean {
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK, RequestScope scope)
             throws InterruptedException {
-        return recognizeVideo(headId, null, video, flow, topK, scope);
+        return recognizeVideo(headId, null, video, flow, topK, null, scope);
+    }
+
+    /**
+     * As above; with {@code segmentSeconds} (the raw parameter, null for none) also a timeline of windows
+     * of that many seconds, each with its own predictions ({@link Timeline}).
+     */
+    public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK,
+                                            String segmentSeconds, RequestScope scope) throws InterruptedException {
+        return recognizeVideo(headId, null, video, flow, topK, segmentSeconds, scope);
     }
 
     /** As above with {@code version} of the head (null: its highest serving one). */
     public RecognitionResult recognizeVideo(String headId, Integer version, byte[] video, FlowMethod flow, int topK,
-                                            RequestScope scope) throws InterruptedException {
-        return recognize(headId, version, flow, topK, scope, p -> p.decoder().measure(video),
+                                            String segmentSeconds, RequestScope scope) throws InterruptedException {
+        double seconds = segmentSeconds == null ? 0 : Timeline.parse(segmentSeconds, props.timeline().limits(),
+                ActionProperties.MIN_SEGMENT_SECONDS_KEY);
+        return recognize(headId, version, flow, topK, seconds, scope, p -> p.decoder().measure(video),
                 (p, shape) -> p.decoder().decode(video, shape, scope));
     }
 
@@ -123,7 +138,7 @@ public class ActionRecognitionService implements DisposableBean {
     /** As above with {@code version} of the head (null: its highest serving one). */
     public RecognitionResult recognizeFrames(String headId, Integer version, List<byte[]> frames, FlowMethod flow,
                                              int topK, RequestScope scope) throws InterruptedException {
-        return recognize(headId, version, flow, topK, scope, p -> p.decoder().measureImages(frames),
+        return recognize(headId, version, flow, topK, 0, scope, p -> p.decoder().measureImages(frames),
                 (p, shape) -> p.decoder().decodeImages(frames, shape, scope));
     }
 
@@ -131,7 +146,8 @@ public class ActionRecognitionService implements DisposableBean {
      * The head ({@code version}, or its highest serving one) and the two feature models (their highest
      * serving versions), each held for the whole request so a reload meanwhile does not touch them.
      */
-    private RecognitionResult recognize(String headId, Integer version, FlowMethod flow, int topK, RequestScope scope,
+    private RecognitionResult recognize(String headId, Integer version, FlowMethod flow, int topK,
+                                        double segmentSeconds, RequestScope scope,
                                         Function<ClipPipeline, ClipShape> measure,
                                         BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
             throws InterruptedException {
@@ -142,56 +158,86 @@ public class ActionRecognitionService implements DisposableBean {
             }
             try (ModelLease rgb = featureModel(props.rgbModel(), "rgb-model", 3);
                  ModelLease flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK)) {
-                return recognize(head, rgb, flowModel, flow, topK, scope, measure, decode);
+                return recognize(head, rgb, flowModel, flow, topK, segmentSeconds, scope, measure, decode);
             }
         }
     }
 
     /**
-     * @param measure the upload measured from its headers (nothing decoded)
-     * @param decode  the upload decoded within its measured shape
+     * @param segmentSeconds the timeline's window length, 0 for none
+     * @param measure        the upload measured from its headers (nothing decoded)
+     * @param decode         the upload decoded within its measured shape
      */
     private RecognitionResult recognize(ModelLease head, ModelLease rgb, ModelLease flowModel, FlowMethod flow,
-                                        int topK, RequestScope scope, Function<ClipPipeline, ClipShape> measure,
+                                        int topK, double segmentSeconds, RequestScope scope,
+                                        Function<ClipPipeline, ClipShape> measure,
                                         BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
             throws InterruptedException {
         String headId = head.id();
         StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
+        Timeline.Limits timelineLimits = props.timeline().limits();
 
         String headDevice = device(head);
         StageTimer timer = new StageTimer(headId, headDevice);
         ClipPipeline pipeline = timer.time(Stage.QUEUE, this::pipeline); // its natives may still be loading
         // Measured from its headers and refused over a limit (413) before anything is decoded, then
-        // admitted by the working memory its shape implies, before anything is decoded either.
+        // admitted by the working memory its shape implies, before anything is decoded either. A
+        // timeline's windows are counted from the declared length too (and again once decoded).
         ClipShape shape = timer.time(Stage.DECODE, () -> measure.apply(pipeline));
-        try (Admission.Ticket ticket = admission.admit(POOL, pipeline.workingBytes(shape), scope)) {
+        if (segmentSeconds > 0 && shape.declaredFrames() > 0 && shape.fps() > 0) { // else counted once decoded
+            Timeline.of(shape.declaredFrames(), shape.fps(), segmentSeconds, timelineLimits);
+        }
+        try (Admission.Ticket ticket = admission.admit(POOL, pipeline.workingBytes(shape, segmentSeconds), scope)) {
             timer.add(Stage.QUEUE, ticket.queueNanos());
             DecodedClip clip = timer.time(Stage.DECODE, () -> decode.apply(pipeline, shape));
             int frames = clip.frameCount();
+            Timeline timeline = segmentSeconds > 0
+                    ? Timeline.of(frames, clip.fps(), segmentSeconds, timelineLimits) : null;
+            FrameSampling sampling = FrameSampling.of(frames);
             DirectBuffers buffers = DirectBuffers.shared();
             StageTimer.Lap allocation = timer.start(Stage.PREPROCESS);
             try (DirectBuffers.Lease rgbInput = buffers.take(PreparedClip.RGB_FLOATS);
                  DirectBuffers.Lease flowInput = buffers.take(PreparedClip.FLOW_FLOATS);
                  DirectBuffers.Lease headInput = buffers.take(POINTS * 2 * Fusion.FEATURES)) {
                 allocation.stop();
-                PreparedClip prepared = pipeline.prepare(clip, flow, norm, rgbInput.floats(), flowInput.floats(),
-                        scope, timer);
-                clip = null; // the decoded frames can go while the networks run
-
-                StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope, timer);
-                StreamRun flowRun = runStream(flowModel, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope,
-                        timer);
-                FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
-                float[] logits = runHead(head, features, scope, timer);
+                Streams streams = new Streams(head, rgb, flowModel, headInput, scope, timer);
+                // The whole clip first: its flow fields stay for the windows, which share its pairs.
+                Map<Integer, FlowField> fields = new HashMap<>();
+                PreparedClip prepared = pipeline.prepare(clip, sampling, flow, norm, rgbInput.floats(),
+                        flowInput.floats(), fields, scope, timer);
+                if (timeline == null) {
+                    clip = null; // the decoded frames can go while the networks run
+                    fields = null;
+                }
+                Scores whole = streams.run(prepared);
+                List<TimelineSegment> segments = null;
+                if (timeline != null) {
+                    segments = new ArrayList<>();
+                    Set<Integer> wholePairs = new HashSet<>(fields.keySet());
+                    int total = timeline.windows().size();
+                    scope.progress("windows", 0, total);
+                    for (Timeline.Window w : timeline.windows()) {
+                        scope.check();
+                        PreparedClip window = pipeline.prepare(clip, w.sampling(), flow, norm, rgbInput.floats(),
+                                flowInput.floats(), fields, scope, timer);
+                        fields.keySet().retainAll(wholePairs); // the window's own fields are in its tensors now
+                        Scores scores = streams.run(window);
+                        segments.add(new TimelineSegment(w.startSeconds(clip.fps()), w.endSeconds(clip.fps()), w.start(),
+                                w.end(), window.sampling().rgbFrames().clone(),
+                                window.sampling().flowStarts().clone(), window.flowPairs(),
+                                scores.predictions(topK, labels(head.metadata()))));
+                        scope.progress("windows", segments.size(), total);
+                    }
+                }
 
                 List<String> labels = labels(head.metadata());
-                int classes = logits.length;
+                int classes = whole.logits.length;
                 int k = Math.min(topK, classes);
-                List<Prediction> predictions = TopK.softmaxTopK(logits, 0, classes, k, labels);
-                List<Prediction> baseline = top(Fusion.baselineScores(rgbRun.logits, flowRun.logits, classes), k,
+                List<Prediction> predictions = whole.predictions(topK, labels);
+                List<Prediction> baseline = top(Fusion.baselineScores(whole.rgb.logits, whole.flow.logits, classes), k,
                         labels);
-                StreamScores streams = new StreamScores(top(Fusion.meanScores(rgbRun.logits, classes), k, labels),
-                        top(Fusion.meanScores(flowRun.logits, classes), k, labels));
+                StreamScores streamScores = new StreamScores(top(Fusion.meanScores(whole.rgb.logits, classes), k,
+                        labels), top(Fusion.meanScores(whole.flow.logits, classes), k, labels));
                 timer.finish(metrics);
 
                 ModelUse headUse = use(head);
@@ -205,12 +251,49 @@ public class ActionRecognitionService implements DisposableBean {
                         new ClipInfo(prepared.source(), prepared.width(), prepared.height(), prepared.fps(), frames),
                         prepared.flowMethod().name().toLowerCase(Locale.ROOT), prepared.flowPairs(),
                         prepared.sampling().rgbFrames().clone(), prepared.sampling().flowStarts().clone(),
-                        predictions, baseline, streams,
+                        predictions, baseline, streamScores,
                         new ClipTimings(timer.millis(Stage.DECODE), timer.millis(Stage.FLOW),
                                 timer.millis(Stage.PREPROCESS), timer.millis(Stage.QUEUE),
                                 timer.millis(rgb.id(), Stage.INFERENCE), timer.millis(flowModel.id(), Stage.INFERENCE),
-                                timer.millis(headId, Stage.INFERENCE), timer.millis(Stage.TOTAL)));
+                                timer.millis(headId, Stage.INFERENCE), timer.millis(Stage.TOTAL)),
+                        segments);
             }
+        }
+    }
+
+    /** The three networks of one request, with its input buffers: a prepared sampling to its scores. */
+    private final class Streams {
+        private final ModelLease head;
+        private final ModelLease rgb;
+        private final ModelLease flow;
+        private final DirectBuffers.Lease headInput;
+        private final RequestScope scope;
+        private final StageTimer timer;
+
+        Streams(ModelLease head, ModelLease rgb, ModelLease flow, DirectBuffers.Lease headInput,
+                RequestScope scope, StageTimer timer) {
+            this.head = head;
+            this.rgb = rgb;
+            this.flow = flow;
+            this.headInput = headInput;
+            this.scope = scope;
+            this.timer = timer;
+        }
+
+        Scores run(PreparedClip prepared) throws InterruptedException {
+            StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope, timer);
+            StreamRun flowRun = runStream(flow, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope, timer);
+            FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
+            return new Scores(rgbRun, flowRun, runHead(head, features, scope, timer));
+        }
+    }
+
+    /** Both streams' runs and the head's logits for one sampling. */
+    private record Scores(StreamRun rgb, StreamRun flow, float[] logits) {
+
+        /** The head's top-k: softmax of its logits. */
+        List<Prediction> predictions(int topK, List<String> labels) {
+            return TopK.softmaxTopK(logits, 0, logits.length, Math.min(topK, logits.length), labels);
         }
     }
 

@@ -108,7 +108,8 @@ public final class ClipDecoder {
         // without one, the frame limit does.
         int frames = expected > 0 ? (int) Math.min(limits.maxFrames(), expected + Math.max(2, expected / 10))
                 : limits.maxFrames();
-        return new ClipShape(header.width(), header.height(), frames, format + "/" + header.codec(), header.fps());
+        return new ClipShape(header.width(), header.height(), frames, format + "/" + header.codec(), header.fps(),
+                (int) Math.min(Integer.MAX_VALUE, Math.max(0, expected)));
     }
 
     /** Measures and decodes a video file (tests, tools: no deadline). */
@@ -247,7 +248,7 @@ public final class ClipDecoder {
                         + " but frame 0 is " + width + "x" + height);
             }
         }
-        return new ClipShape(width, height, images.size(), "images", 0);
+        return new ClipShape(width, height, images.size(), "images", 0, images.size());
     }
 
     /** Measures and decodes a list of frame images (tests, tools: no deadline). */

@@ -22,7 +22,11 @@ public record ClipLimits(long maxBytes, Duration maxDuration, int maxFrames, lon
     public static final ClipLimits DEFAULT = new ClipLimits(64L << 20, Duration.ofSeconds(30), 750, 640L * 480, 10);
 
     /** The bounds, so a refusal can name the one passed (and the web layer its config key). */
-    public enum Bound { BYTES, DURATION, FRAMES, PIXELS, ASPECT_RATIO }
+    public enum Bound {
+        BYTES, DURATION, FRAMES, PIXELS, ASPECT_RATIO,
+        /** {@link Timeline.Limits}: the longest video a timeline is made of, and its most windows. */
+        TIMELINE_DURATION, TIMELINE_WINDOWS
+    }
 
     public ClipLimits {
         if (maxBytes <= 0 || maxFrames <= 0 || maxPixels <= 0 || maxAspectRatio < 1 || maxDuration == null

@@ -1,12 +1,14 @@
 package org.visionserve.service.action;
 
 import java.nio.FloatBuffer;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.visionserve.service.pipeline.Stage;
 import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.runtime.RequestScope;
@@ -88,6 +90,24 @@ public final class ClipPipeline implements AutoCloseable {
         return decoded + fields + Math.max(decoding, Math.max(flowing, planes)) + STREAM_BYTES;
     }
 
+    /**
+     * As above for a timeline of {@code segmentSeconds} windows ({@link Timeline}): the whole clip's flow
+     * fields stay while the windows run one after another (they share its pairs), so what is added is
+     * one window's own fields at most: a window of up to {@code segmentSeconds} plus a merged tail, whose
+     * 25 stacks use at most {@code min(frames - 1, 250)} pairs. The stream tensors are reused window after
+     * window; the extra work is bounded by the timeline's limits, checked before this.
+     */
+    public long workingBytes(ClipShape shape, double segmentSeconds) {
+        long whole = workingBytes(shape);
+        if (!(segmentSeconds > 0)) {
+            return whole;
+        }
+        int frames = Math.max(shape.frames(), FrameSampling.MIN_FRAMES);
+        int windowFrames = Timeline.maxWindowFrames(frames, shape.fps(), segmentSeconds);
+        long windowPairs = Math.max(0, Math.min(windowFrames - 1, FrameSampling.POINTS * FrameSampling.STACK));
+        return whole + windowPairs * shape.pixels() * 2;
+    }
+
     /** The stream tensors, the head's input and the streams' features, whatever the clip. */
     static final long STREAM_BYTES = 4L * (PreparedClip.RGB_FLOATS + PreparedClip.FLOW_FLOATS
             + 2L * FrameSampling.POINTS * Fusion.FEATURES // head input
@@ -128,14 +148,28 @@ public final class ClipPipeline implements AutoCloseable {
      */
     public PreparedClip prepare(DecodedClip clip, FlowMethod method, StreamNormalization norm, FloatBuffer rgbOut,
                                 FloatBuffer flowOut, RequestScope scope, StageTimer timer) {
-        FrameSampling sampling = FrameSampling.of(clip.frameCount());
-        Map<Integer, FlowField> fields = timer.time(Stage.FLOW, () -> flow.compute(clip, sampling.pairs(), method, scope));
+        return prepare(clip, FrameSampling.of(clip.frameCount()), method, norm, rgbOut, flowOut, new HashMap<>(), scope,
+                timer);
+    }
+
+    /**
+     * As above for any sampling of the clip (the whole clip's, or a timeline window's), taking the flow
+     * fields it needs from {@code fields} (pair index -> field) and adding the pairs missing there to it:
+     * samplings of one clip that share pairs compute each once. The caller drops from {@code fields} what
+     * it no longer needs.
+     */
+    public PreparedClip prepare(DecodedClip clip, FrameSampling sampling, FlowMethod method, StreamNormalization norm,
+                                FloatBuffer rgbOut, FloatBuffer flowOut, Map<Integer, FlowField> fields,
+                                RequestScope scope, StageTimer timer) {
+        int[] pairs = sampling.pairs();
+        int[] missing = IntStream.of(pairs).filter(p -> !fields.containsKey(p)).toArray();
+        fields.putAll(timer.time(Stage.FLOW, () -> flow.compute(clip, missing, method, scope)));
         StageTimer.Lap tensors = timer.start(Stage.PREPROCESS);
         FloatBuffer rgb = ClipTensors.rgb(clip, sampling, norm, pool, rgbOut, scope);
         FloatBuffer flowStacks = ClipTensors.flow(fields, sampling, norm, pool, flowOut, scope);
         tensors.stop();
         return new PreparedClip(rgb, flowStacks, sampling, method, clip.width(), clip.height(), clip.fps(),
-                clip.source(), fields.size());
+                clip.source(), pairs.length);
     }
 
     @Override

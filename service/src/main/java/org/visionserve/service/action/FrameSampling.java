@@ -40,6 +40,20 @@ public record FrameSampling(int frames, int interval, int[] rgbFrames, int[] flo
         return new FrameSampling(frames, interval, rgb, flow);
     }
 
+    /**
+     * The same points {@code offset} frames later: a timeline window's sampling (computed over the
+     * window's own frames) as indices into the whole video. {@code frames} stays the window's.
+     */
+    public FrameSampling shifted(int offset) {
+        int[] rgb = rgbFrames.clone();
+        int[] flow = flowStarts.clone();
+        for (int i = 0; i < rgb.length; i++) {
+            rgb[i] += offset;
+            flow[i] += offset;
+        }
+        return new FrameSampling(frames, interval, rgb, flow);
+    }
+
     /** The distinct frame pairs (0-based first frame) the 25 stacks use, ascending: each computed once. */
     public int[] pairs() {
         TreeSet<Integer> pairs = new TreeSet<>();

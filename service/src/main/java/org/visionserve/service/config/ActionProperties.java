@@ -7,6 +7,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.visionserve.service.action.ClipLimits;
 import org.visionserve.service.action.FlowMethod;
+import org.visionserve.service.action.Timeline;
 
 /**
  * Everything under {@code visionserve.action.*}: the clip endpoint's feature models, flow method,
@@ -22,6 +23,7 @@ import org.visionserve.service.action.FlowMethod;
  * @param flowThreads   the optical-flow and tensor pool shared by all clips; 0 = available processors
  * @param preloadNatives load FFmpeg's and OpenCV's natives once the repository is loaded (if it serves a
  *                      head) instead of on the first clip
+ * @param timeline      bounds on {@code segment_seconds} requests (a timeline of windows over the video)
  * @param settings      per head model id: overrides (its default flow method)
  */
 @ConfigurationProperties("visionserve.action")
@@ -34,6 +36,7 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
                                @DefaultValue("0") int flowThreads,
                                @DefaultValue("true") boolean preloadNatives,
                                @DefaultValue Limits limits,
+                               @DefaultValue TimelineLimits timeline,
                                Map<String, HeadSettings> settings) {
 
     public static final String PREFIX = "visionserve.action.";
@@ -58,6 +61,18 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
         }
     }
 
+    /**
+     * {@code visionserve.action.timeline.*}: see {@link Timeline.Limits}. The clip limits above still
+     * bound the video, so the longest timeline is the smaller of the two durations.
+     */
+    public record TimelineLimits(@DefaultValue("30s") Duration maxDuration, @DefaultValue("15") int maxWindows,
+                                 @DefaultValue("2") double minSegmentSeconds) {
+
+        public Timeline.Limits limits() {
+            return new Timeline.Limits(maxDuration, maxWindows, minSegmentSeconds);
+        }
+    }
+
     /** Overrides for one head; a null field takes the default above. */
     public record HeadSettings(FlowMethod flow) {
     }
@@ -70,12 +85,17 @@ public record ActionProperties(@DefaultValue("resnet101_rgb") String rgbModel,
 
     /** The configuration key of a clip limit, for 413 answers. */
     public static String limitKey(ClipLimits.Bound bound) {
-        return PREFIX + "limits." + switch (bound) {
-            case BYTES -> "max-bytes";
-            case DURATION -> "max-duration";
-            case FRAMES -> "max-frames";
-            case PIXELS -> "max-pixels";
-            case ASPECT_RATIO -> "max-aspect-ratio";
+        return PREFIX + switch (bound) {
+            case BYTES -> "limits.max-bytes";
+            case DURATION -> "limits.max-duration";
+            case FRAMES -> "limits.max-frames";
+            case PIXELS -> "limits.max-pixels";
+            case ASPECT_RATIO -> "limits.max-aspect-ratio";
+            case TIMELINE_DURATION -> "timeline.max-duration";
+            case TIMELINE_WINDOWS -> "timeline.max-windows";
         };
     }
+
+    /** The key of the shortest {@code segment_seconds}, for 400 answers. */
+    public static final String MIN_SEGMENT_SECONDS_KEY = PREFIX + "timeline.min-segment-seconds";
 }

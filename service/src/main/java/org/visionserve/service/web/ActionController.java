@@ -24,6 +24,7 @@ import org.springframework.web.multipart.MultipartFile;
 import org.visionserve.service.action.ActionRecognitionService;
 import org.visionserve.service.action.FlowMethod;
 import org.visionserve.service.action.RecognitionResult;
+import org.visionserve.service.action.Timeline;
 import org.visionserve.service.classification.ClassificationService;
 import org.visionserve.service.config.ActionProperties;
 import org.visionserve.service.pipeline.InvalidParameterException;
@@ -45,7 +46,13 @@ public class ActionController {
             + "(softmax of its logits), the two-stream baseline's and each stream's top_k, the frame indices used, "
             + "the flow method used and the time of each stage in milliseconds. TV-L1 flow costs ~0.25 s per "
             + "320x240 frame pair and core: a 10 s clip takes tens of seconds on a small CPU; farneback is ~20x "
-            + "faster but shifts the flow stream's predictions.";
+            + "faster but shifts the flow stream's predictions. With segment_seconds the video is also split into "
+            + "consecutive windows of that many seconds, each sampled at its own 25 points with its own predictions "
+            + "(segments), the flow of each frame pair computed once for all of them.";
+    private static final String SEGMENT_SECONDS = "a timeline: windows of this many seconds (a video only; at least "
+            + "visionserve.action.timeline.min-segment-seconds, default 2; at most timeline.max-windows windows and "
+            + "timeline.max-duration of video), each with its own 25-point sampling and predictions in 'segments'. "
+            + "A last window shorter than one flow stack (11 frames) is merged into the one before it";
 
     private final ActionRecognitionService service;
     private final ClassificationService classifier;
@@ -81,7 +88,7 @@ public class ActionController {
     @ApiResponse(responseCode = "200", description = "top-k actions of the head, the baseline and each stream",
             content = @Content(mediaType = "application/json", schema = @Schema(implementation = RecognitionResult.class),
                     examples = @ExampleObject(value = Examples.RECOGNIZED)))
-    @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow) or no video / frames part",
+    @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow, segment_seconds) or no video / frames part",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BAD_FLOW)))
     @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)",
@@ -91,8 +98,8 @@ public class ActionController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_WRONG_TASK)))
     @ApiResponse(responseCode = "413", description = "bytes, duration, frames, frame size or aspect ratio over its "
-            + "limit (named with its config key), read from the headers before decoding; or the clip's working memory "
-            + "over the admission budget",
+            + "limit, or with segment_seconds the timeline's duration or windows over theirs (named with its config "
+            + "key), read from the headers before decoding; or the clip's working memory over the admission budget",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_TOO_LARGE)))
     @ApiResponse(responseCode = "415", description = "not a supported video container, or a frame that is no image",
@@ -117,6 +124,8 @@ public class ActionController {
                     + "farneback (default: the model's visionserve.action setting)", example = "farneback") String flow,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
+            @RequestParam(name = Timeline.PARAMETER, required = false) @Parameter(description = SEGMENT_SECONDS,
+                    example = "10", schema = @Schema(type = "number", format = "double")) String segmentSeconds,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
@@ -131,8 +140,12 @@ public class ActionController {
                 throw tooLarge(file.getSize());
             }
             try (RequestScope scope = scopes.recognize(request)) {
-                return service.recognizeVideo(id, version, file.getBytes(), method, k, scope);
+                return service.recognizeVideo(id, version, file.getBytes(), method, k, segmentSeconds, scope);
             }
+        }
+        if (segmentSeconds != null) {
+            throw new InvalidParameterException(Timeline.PARAMETER, Timeline.PARAMETER + " needs a video with a"
+                    + " frame rate; frame images have none");
         }
         List<byte[]> images = new ArrayList<>(frames.size());
         for (MultipartFile f : frames) {
@@ -152,12 +165,13 @@ public class ActionController {
             @PathVariable(required = false) Integer version,
             @RequestParam(name = "flow", required = false) String flow,
             @RequestParam(name = "top_k", required = false) Integer topK,
+            @RequestParam(name = Timeline.PARAMETER, required = false) String segmentSeconds,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         byte[] video = readBounded(request);
         try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeVideo(id, version, video, method, k, scope);
+            return service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope);
         }
     }
 
