@@ -35,9 +35,11 @@ COPY docker/javacpp.sh /usr/local/bin/visionserve-javacpp
 # JavaCV's natives (FFmpeg, OpenCV) are unpacked at build into /app/javacpp and loaded in place.
 ENV VISIONSERVE_MODELS_DIR=/models \
     SERVER_PORT=8080 \
+    VISIONSERVE_GRPC_PORT=8081 \
     ORT_NATIVE_PATH=/opt/onnxruntime/lib \
     JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:InitialRAMPercentage=10 -XX:+ExitOnOutOfMemoryError -XX:+UseG1GC"
-EXPOSE 8080
+# 8080: HTTP (/v1 task API, /v2 Open Inference Protocol, actuator); 8081: the protocol over gRPC
+EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 CMD ["/usr/local/bin/visionserve-healthcheck"]
 ENTRYPOINT ["/usr/local/bin/visionserve"]
 

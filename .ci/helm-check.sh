@@ -29,5 +29,11 @@ fi
 # The autoscaler's backlog metric as the Prometheus adapter serves it (deploy/prometheus-adapter).
 grep -q 'name: visionserve_backlog$' "$out/autoscaling-monitoring.yaml" \
   || { echo "[helm-check] the HPA of autoscaling-monitoring does not scale on visionserve_backlog" >&2; exit 1; }
+# gRPC (the Open Inference Protocol) on 8081 of the pod and the Service by default; off, neither has it.
+grep -q 'appProtocol: kubernetes.io/h2c' "$out/default.yaml" && grep -q 'containerPort: 8081' "$out/default.yaml" \
+  || { echo "[helm-check] the default render lacks the gRPC port 8081" >&2; exit 1; }
+if grep -q 'name: grpc$' "$out/existing-claim.yaml"; then
+  echo "[helm-check] grpc.enabled=false still renders a grpc port" >&2; exit 1
+fi
 .ci/check-adapter-rules.sh
 .ci/lib/validate-k8s.sh "${rendered[@]}"

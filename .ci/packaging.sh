@@ -20,6 +20,8 @@ cd "$(dirname "$0")/.."
 IMAGE=${VISIONSERVE_IMAGE:-visionserve:ci}
 PORT=${PACKAGING_PORT:-18080}
 PROM_PORT=${PACKAGING_PROM_PORT:-19090}
+# the containers run on the host network: their gRPC server must not take the image's 8081
+GRPC_PORT=${PACKAGING_GRPC_PORT:-18081}
 BASE=local/jre17:bookworm
 COMPOSE_PROJECT=${PACKAGING_COMPOSE_PROJECT:-visionserve-ci}
 COMPOSE_TAG=${PACKAGING_COMPOSE_TAG:-ci-compose}
@@ -54,6 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 require_free_port "$PORT" "the service under test (PACKAGING_PORT)"
 require_free_port "$PROM_PORT" "Prometheus (PACKAGING_PROM_PORT)"
+require_free_port "$GRPC_PORT" "the service's gRPC port (PACKAGING_GRPC_PORT)"
 .ci/lib/start-docker.sh
 step "docker engine"
 .ci/lib/build-base-image.sh "$BASE"
@@ -73,7 +76,7 @@ step "docker build"
 docker volume create "$volume" >/dev/null
 start=$(date +%s%N)
 docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
-  -e SERVER_PORT="$PORT" "$IMAGE" >/dev/null
+  -e SERVER_PORT="$PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" "$IMAGE" >/dev/null
 READY_URL="http://127.0.0.1:$PORT/actuator/health/readiness"
 # shows the container's log and fails
 container_failed() { docker logs "$container" > /tmp/packaging-container.log 2>&1 || true; tail -40 /tmp/packaging-container.log; log "$1"; exit 1; }
@@ -96,6 +99,7 @@ big=$(docker exec "$container" sh -c "$tmp_check")
 if [ -n "$big" ]; then log "native libraries were copied to /tmp: $big"; exit 1; fi
 log "/tmp in the running container: $(docker exec "$container" du -sh /tmp | cut -f1), no native library copied"
 docker exec "$container" /usr/local/bin/visionserve-healthcheck || { log "HEALTHCHECK script failed on a ready service"; exit 1; }
+(exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null || { log "the gRPC server is not listening on $GRPC_PORT"; exit 1; }
 [ "$(docker exec "$container" id -u)" = 10001 ] || { log "container does not run as uid 10001"; exit 1; }
 if docker exec "$container" sh -c 'touch /app/x' 2>/dev/null; then log "root filesystem is writable"; exit 1; fi
 # CUDA asked for on a machine without it: ORT opens its CUDA provider where it was unpacked (no copy to
@@ -103,7 +107,7 @@ if docker exec "$container" sh -c 'touch /app/x' 2>/dev/null; then log "root fil
 docker rm -f "$container" >/dev/null
 require_free_port "$PORT" "the service under test, after docker rm"
 docker run -d --name "$container" --network host --read-only --tmpfs /tmp -v "$volume:/models" \
-  -e SERVER_PORT="$PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
+  -e SERVER_PORT="$PORT" -e VISIONSERVE_GRPC_PORT="$GRPC_PORT" -e VISIONSERVE_MODELS_DEVICE=cuda -e VISIONSERVE_MODELS_CUDAFALLBACK=cpu "$IMAGE" >/dev/null
 wait_http "$READY_URL" "image start with device=cuda on a machine without a GPU" 300 "$container" \
   || container_failed "container with device=cuda did not become ready"
 docker logs "$container" > /tmp/packaging-cuda.log 2>&1
@@ -168,7 +172,9 @@ docker rm -f "$container" >/dev/null
 
 # ---- 3. chart, k6, compose ------------------------------------------------------------------------
 .ci/helm-check.sh
-step "helm lint/template/validate"
+# the KServe ServingRuntime and InferenceService of deploy/kserve (structure, Kubernetes parts, ports)
+.ci/kserve-check.sh
+step "helm lint/template/validate, KServe manifests"
 # The chart's exporter init container, run with the CI image as Kubernetes would (read-only root,
 # /tmp and the model volume writable, uid 10001): exports the six default models, then finds them on a rerun.
 helm template ci helm/visionserve --show-only templates/deployment.yaml \
@@ -202,7 +208,7 @@ log "docker-compose config: ok ($(docker-compose version --short))"
 export COMPOSE_DOCKER_CLI_BUILD=0
 BASE_IMAGE="$BASE" JARS_TARGET=image-host VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT build -q visionserve
 require_free_port "$PORT" "the docker-compose service"
-VISIONSERVE_PORT="$PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
+VISIONSERVE_PORT="$PORT" VISIONSERVE_GRPC_PORT="$GRPC_PORT" VISIONSERVE_TAG=$COMPOSE_TAG docker-compose -p $COMPOSE_PROJECT up -d visionserve
 compose_up=1
 wait_http "$READY_URL" "the docker-compose service" 420 \
   || { docker-compose -p $COMPOSE_PROJECT logs --tail 40 visionserve; log "compose service not ready"; exit 1; }

@@ -18,7 +18,7 @@ pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | sed -n 1p), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-java -Xmx2g -XX:+ExitOnOutOfMemoryError -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" \
+java -Xmx2g -XX:+ExitOnOutOfMemoryError -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" --visionserve.grpc.port=0 \
   --visionserve.models.dir="${BENCH_MODELS:-$work/models}" \
   --visionserve.models.defaults=resnet101_rgb,resnet101_flow,ts_lstm_ucf101,ivd_net --logging.level.root=WARN \
   ${BENCH_SERVICE_ARGS:-} > "$work/service.log" 2>&1 &

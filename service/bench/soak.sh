@@ -27,7 +27,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 java -Xmx2g -XX:+ExitOnOutOfMemoryError -XX:NativeMemoryTracking=summary -Djava.io.tmpdir="$work/tmp" \
-  -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" \
+  -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" --visionserve.grpc.port=0 \
   --visionserve.models.dir="$(realpath "$MODELS_DIR")" --visionserve.models.defaults="$MODELS" \
   --visionserve.runtime.intra-op-threads=2 --logging.level.root=WARN ${SOAK_SERVICE_ARGS:-} > "$work/service.log" 2>&1 &
 pid=$!

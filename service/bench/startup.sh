@@ -9,7 +9,7 @@ port=${2:-18081}
 jar=service/target/service-0.1.0-SNAPSHOT.jar
 log=$(mktemp)
 t0=$(date +%s.%N)
-java -jar "$jar" --server.port="$port" --visionserve.models.dir="$models" >"$log" 2>&1 &
+java -jar "$jar" --server.port="$port" --visionserve.grpc.port=0 --visionserve.models.dir="$models" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 live=""

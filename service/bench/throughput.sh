@@ -24,7 +24,7 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | sed -n 1p), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The service first (it exports the model into $work/models), then the raw session on the same file.
-java -Xmx2g -XX:+ExitOnOutOfMemoryError -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" \
+java -Xmx2g -XX:+ExitOnOutOfMemoryError -jar service/target/service-0.1.0-SNAPSHOT.jar --server.port="$PORT" --visionserve.grpc.port=0 \
   --visionserve.models.dir="$work/models" --visionserve.models.defaults="$MODEL" --logging.level.root=WARN \
   ${BENCH_SERVICE_ARGS:-} > "$work/service.log" 2>&1 &
 pid=$!

@@ -9,16 +9,16 @@ public final class Metrics {
     }
 
     /**
-     * The value of the first sample of {@code name} carrying every {@code label="value"} pair given
-     * (as {@code "label", "value", ...}). Fails if there is none: a renamed metric or label must not
-     * read as 0 and let a check pass.
+     * The sum of the samples of {@code name} carrying every {@code label="value"} pair given (as
+     * {@code "label", "value", ...}), as PromQL's {@code sum} over the labels not named (a series split
+     * by a label the check does not care about, such as {@code protocol}, reads as its total). Fails if
+     * there is none: a renamed metric or label must not read as 0 and let a check pass.
      */
     public static double value(String scrape, String name, String... labels) {
-        String line = find(scrape, name, labels);
-        if (line == null) {
+        if (find(scrape, name, labels) == null) {
             throw new AssertionError("no sample " + name + " " + Arrays.toString(labels) + " in the scrape");
         }
-        return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        return sum(scrape, name, labels);
     }
 
     /**
@@ -27,8 +27,17 @@ public final class Metrics {
      * the request under test; read the one after with {@link #value}, which fails if it is missing.
      */
     public static double counterOrZero(String scrape, String name, String... labels) {
-        String line = find(scrape, name, labels);
-        return line == null ? 0 : Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        return sum(scrape, name, labels);
+    }
+
+    private static double sum(String scrape, String name, String... labels) {
+        double sum = 0;
+        for (String line : scrape.split("\n")) {
+            if (matches(line, name, labels)) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
     }
 
     public static boolean has(String scrape, String name, String... labels) {
@@ -38,18 +47,23 @@ public final class Metrics {
 
     private static String find(String scrape, String name, String... labels) {
         for (String line : scrape.split("\n")) {
-            if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
-                continue;
-            }
-            boolean all = true;
-            for (int i = 0; i < labels.length; i += 2) {
-                String pair = labels[i] + "=\"" + labels[i + 1] + "\"";
-                all &= line.contains("{" + pair) || line.contains("," + pair);
-            }
-            if (all) {
+            if (matches(line, name, labels)) {
                 return line;
             }
         }
         return null;
+    }
+
+    private static boolean matches(String line, String name, String... labels) {
+        if (!line.startsWith(name + "{") && !line.startsWith(name + " ")) {
+            return false;
+        }
+        for (int i = 0; i < labels.length; i += 2) {
+            String pair = labels[i] + "=\"" + labels[i + 1] + "\"";
+            if (!line.contains("{" + pair) && !line.contains("," + pair)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -54,7 +54,7 @@ public final class ServiceProcess {
         List<String> command = new ArrayList<>(List.of(javaBin()));
         command.addAll(SHIPPED_FLAGS);
         command.addAll(List.of("-Djava.io.tmpdir=" + tmp.toAbsolutePath(), "-jar", System.getProperty("service.jar"),
-                "--server.port=0", "--visionserve.models.dir=" + repo, "--visionserve.models.defaults=" + models,
+                "--server.port=0", "--visionserve.grpc.port=0", "--visionserve.models.dir=" + repo, "--visionserve.models.defaults=" + models,
                 "--visionserve.runtime.intra-op-threads=2"));
         command.addAll(List.of(args));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

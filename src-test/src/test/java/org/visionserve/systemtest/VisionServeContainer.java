@@ -25,16 +25,20 @@ final class VisionServeContainer extends GenericContainer<VisionServeContainer> 
     static final Path REPO = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
 
     final int port;
+    /** The Open Inference Protocol's gRPC port (on the host network: never the image's 8081). */
+    final int grpcPort;
 
     VisionServeContainer() {
-        this(freePort());
+        this(freePort(), freePort());
     }
 
-    private VisionServeContainer(int port) {
+    private VisionServeContainer(int port, int grpcPort) {
         super(image());
         this.port = port;
+        this.grpcPort = grpcPort;
         withNetworkMode("host");
         withEnv("SERVER_PORT", Integer.toString(port));
+        withEnv("VISIONSERVE_GRPC_PORT", Integer.toString(grpcPort));
         // the image's user owns the models tmpfs (a mode= option is not honoured by this engine)
         withTmpFs(Map.of("/tmp", "rw", "/models", "rw,uid=10001,gid=10001"));
         withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withReadonlyRootfs(true));

@@ -18,7 +18,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +41,14 @@ import org.visionserve.client.model.Prediction;
 import org.visionserve.client.model.Problem;
 import org.visionserve.client.model.RecognitionResult;
 import org.visionserve.client.model.SegmentationResult;
+import org.visionserve.service.grpc.v2.GRPCInferenceServiceGrpc;
+import org.visionserve.service.grpc.v2.InferParameter;
+import org.visionserve.service.grpc.v2.InferTensorContents;
+import org.visionserve.service.grpc.v2.ModelInferRequest;
+import org.visionserve.service.grpc.v2.ModelInferResponse;
+import org.visionserve.service.grpc.v2.ModelMetadataRequest;
+import org.visionserve.service.grpc.v2.ModelMetadataResponse;
+import org.visionserve.service.grpc.v2.ServerReadyRequest;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -98,7 +110,7 @@ class VisionServeSystemIT {
     /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
-        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null,
+        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null, null,
                 java.util.Collections.nCopies(12, PHOTO));
         assertThat(r.getHead()).isEqualTo("ts_lstm");
         assertThat(r.getFlow()).isEqualTo("farneback");
@@ -120,6 +132,37 @@ class VisionServeSystemIT {
         // the same pixels give the same answer whatever their place in the batch
         assertThat(r.getImages().get(1).getPredictions().get(0).getProbability())
                 .isCloseTo(r.getImages().get(0).getPredictions().get(0).getProbability(), within(1e-6));
+    }
+
+    /**
+     * The Open Inference Protocol over gRPC on the image, through stubs generated from the service's
+     * .proto: the photo as an encoded BYTES input with the classification parameter gives the same top
+     * class as /classify.
+     */
+    @Test
+    void classifiesThePhotoOverGrpc() throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", SERVICE.grpcPort).usePlaintext().build();
+        try {
+            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            assertThat(stub.serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
+            ModelMetadataResponse meta = stub.modelMetadata(ModelMetadataRequest.newBuilder().setName(MODEL).build());
+            assertThat(meta.getInputs(0).getShapeList()).containsExactly(-1L, 3L, 224L, 224L);
+            ModelInferResponse r = stub.modelInfer(ModelInferRequest.newBuilder().setModelName(MODEL)
+                    .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName(meta.getInputs(0).getName())
+                            .setDatatype("BYTES").addShape(1).setContents(InferTensorContents.newBuilder()
+                                    .addBytesContents(ByteString.copyFrom(Files.readAllBytes(PHOTO.toPath())))))
+                    .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(meta.getOutputs(0).getName())
+                            .putParameters("classification", InferParameter.newBuilder().setInt64Param(3).build()))
+                    .build());
+            List<ByteString> top = r.getOutputs(0).getContents().getBytesContentsList();
+            assertThat(top).hasSize(3);
+            String[] first = top.get(0).toStringUtf8().split(":", 3);
+            Prediction rest = api.classify(MODEL, PHOTO, 1, null, null).getImages().get(0).getPredictions().get(0);
+            assertThat(Integer.parseInt(first[1])).isEqualTo(rest.getIndex());
+            assertThat(first[2]).isEqualTo(rest.getLabel());
+        } finally {
+            channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -160,6 +203,30 @@ class VisionServeSystemIT {
                     assertThat(p.getParameter()).isEqualTo("Request-Timeout");
                 });
         assertThat(api.classify(MODEL, PHOTO, 1, "30", "500s").getImages()).hasSize(1);
+    }
+
+    /**
+     * The Open Inference Protocol over REST on the image: ready, and a JPEG's top 3 labels through the
+     * classification extension are /classify's.
+     */
+    @Test
+    void openInferenceProtocolRestGivesTheLabelsOfClassify() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/v2/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        String body = "{\"inputs\":[{\"name\":\"input\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                + "\"parameters\":{\"content_type\":\"base64\"},\"data\":[\""
+                + Base64.getEncoder().encodeToString(Files.readAllBytes(PHOTO.toPath())) + "\"]}],"
+                + "\"outputs\":[{\"name\":\"logits\",\"parameters\":{\"classification\":3}}]}";
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(SERVICE.baseUrl() + "/v2/models/"
+                        + MODEL + "/infer")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode out = tools.jackson.databind.json.JsonMapper.builder().build().readTree(r.body()).get("outputs").get(0);
+        List<String> labels = new ArrayList<>();
+        out.get("data").forEach(s -> labels.add(s.asString().split(":", 3)[2]));
+        assertThat(labels).containsExactlyElementsOf(api.classify(MODEL, PHOTO, 3, null, null).getImages().get(0)
+                .getPredictions().stream().map(Prediction::getLabel).toList());
     }
 
     @Test

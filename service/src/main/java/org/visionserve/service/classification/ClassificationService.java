@@ -70,7 +70,7 @@ public class ClassificationService {
      * Working memory of decoding one image, per pixel: the decoder's raster (up to 8 bytes for 16-bit
      * RGBA PNGs), its RGB copy (3) and the resize's intermediate rows (1, as a bound).
      */
-    static final int DECODE_BYTES_PER_PIXEL = 12;
+    public static final int DECODE_BYTES_PER_PIXEL = 12;
 
     /**
      * Classifies the images as one batch: measured from their headers, admitted by their cost (the
@@ -110,59 +110,20 @@ public class ClassificationService {
         Preprocessing prep = meta.preprocessing();
         StageTimer timer = new StageTimer(modelId, device);
 
-        // Every image is measured from its header against the limits before any is decoded: a refused
-        // image costs no decoding, not even of the images before it.
-        StageTimer.Lap probe = timer.start(Stage.DECODE);
-        long largest = 0;
-        for (int i = 0; i < images.size(); i++) {
-            ImageInput in = images.get(i);
-            try {
-                ImageDecoder.Size s = decoder.probe(in.bytes(), in.contentType());
-                largest = Math.max(largest, (long) s.width() * s.height());
-            } catch (ImageDecodeException e) {
-                throw new ImageRejectedException(i, in.name(), e);
-            }
-        }
-        probe.stop();
+        long largest = probe(images, timer);
         // One image at a time, decoded then preprocessed into its slot of the batch tensor, so at most
         // one full-size image is held per request (a batch of large images would otherwise pile up).
         int size = prep.inputSize();
         long[] shape = {images.size(), 3, size, size};
         int tensorFloats = images.size() * 3 * size * size;
         long cost = largest * DECODE_BYTES_PER_PIXEL + (long) tensorFloats * Float.BYTES;
-        int[][] dims = new int[images.size()][];
+        int[][] dims;
         ModelRunner.Timed<ModelRunner.Output> run;
         try (Admission.Ticket ticket = admission.admit(modelId, cost, scope);
              DirectBuffers.Lease tensor = DirectBuffers.shared().take(tensorFloats)) {
             timer.add(Stage.QUEUE, ticket.queueNanos());
             FloatBuffer batch = tensor.floats();
-            for (int i = 0; i < images.size(); i++) {
-                scope.check();
-                ImageInput in = images.get(i);
-                // decode and preprocess hold a CPU slot: they take no more cores from a running batch
-                StageTimer.Lap wait = timer.start(Stage.QUEUE);
-                try (Admission.CpuSlot cpu = admission.cpu(scope)) {
-                    wait.stop();
-                    StageTimer.Lap decode = timer.start(Stage.DECODE);
-                    RgbImage image;
-                    try {
-                        // a large image's decode stops with the request (deadline, client gone) mid-image
-                        image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
-                    } catch (ImageDecodeException e) {
-                        throw new ImageRejectedException(i, in.name(), e);
-                    } catch (DecodeStoppedException e) {
-                        scope.check(); // throws: the decode stopped because the scope did
-                        throw e;
-                    }
-                    decode.stop();
-                    StageTimer.Lap preprocess = timer.start(Stage.PREPROCESS);
-                    dims[i] = new int[] {image.width(), image.height()};
-                    RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
-                    scope.check();
-                    ImagePreprocessor.toTensor(resized, prep, batch);
-                    preprocess.stop();
-                }
-            }
+            dims = preprocess(images, prep, batch, timer, scope);
             batch.rewind();
             run = model.runner().infer(batch, shape, scope); // the tensor over the buffer is closed on return
         }
@@ -187,5 +148,68 @@ public class ClassificationService {
                 timer.millis(Stage.TOTAL));
         String weights = meta.weights() == null ? "unknown" : meta.weights().source();
         return new ClassificationResult(modelId, device, weights, results, timings);
+    }
+
+    /**
+     * Measures every image from its header against the limits before any is decoded (a refused image
+     * costs no decoding, not even of the images before it), timed as decode.
+     *
+     * @return the largest image's pixel count, for the request's cost
+     * @throws ImageRejectedException naming the first image refused
+     */
+    public long probe(List<ImageInput> images, StageTimer timer) {
+        StageTimer.Lap probe = timer.start(Stage.DECODE);
+        long largest = 0;
+        for (int i = 0; i < images.size(); i++) {
+            ImageInput in = images.get(i);
+            try {
+                ImageDecoder.Size s = decoder.probe(in.bytes(), in.contentType());
+                largest = Math.max(largest, (long) s.width() * s.height());
+            } catch (ImageDecodeException e) {
+                throw new ImageRejectedException(i, in.name(), e);
+            }
+        }
+        probe.stop();
+        return largest;
+    }
+
+    /**
+     * Decodes the (probed, admitted) images one at a time, each holding a CPU slot, and writes each
+     * one's model tensor ({@code 3 x size x size}, as {@code prep} says) into {@code batch} in order,
+     * stopping when the request's scope ends.
+     *
+     * @return each image's width and height
+     */
+    public int[][] preprocess(List<ImageInput> images, Preprocessing prep, FloatBuffer batch, StageTimer timer,
+                              RequestScope scope) throws InterruptedException {
+        int[][] dims = new int[images.size()][];
+        for (int i = 0; i < images.size(); i++) {
+            scope.check();
+            ImageInput in = images.get(i);
+            // decode and preprocess hold a CPU slot: they take no more cores from a running batch
+            StageTimer.Lap wait = timer.start(Stage.QUEUE);
+            try (Admission.CpuSlot cpu = admission.cpu(scope)) {
+                wait.stop();
+                StageTimer.Lap decode = timer.start(Stage.DECODE);
+                RgbImage image;
+                try {
+                    // a large image's decode stops with the request (deadline, client gone) mid-image
+                    image = decoder.decode(in.bytes(), in.contentType(), () -> scope.stopped() != null);
+                } catch (ImageDecodeException e) {
+                    throw new ImageRejectedException(i, in.name(), e);
+                } catch (DecodeStoppedException e) {
+                    scope.check(); // throws: the decode stopped because the scope did
+                    throw e;
+                }
+                decode.stop();
+                StageTimer.Lap preprocess = timer.start(Stage.PREPROCESS);
+                dims[i] = new int[] {image.width(), image.height()};
+                RgbImage resized = ImagePreprocessor.resizeAndCrop(image, prep);
+                scope.check();
+                ImagePreprocessor.toTensor(resized, prep, batch);
+                preprocess.stop();
+            }
+        }
+        return dims;
     }
 }

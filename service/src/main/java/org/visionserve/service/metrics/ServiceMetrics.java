@@ -22,9 +22,9 @@ import org.visionserve.service.runtime.Admission;
 /**
  * The service's own meters (names as Prometheus shows them):
  * <ul>
- *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device}: time of each request stage
+ *   <li>{@code visionserve_stage_seconds} histogram {model, stage, device, protocol}: time of each request stage
  *       ({@link Stage}, recorded through {@link StageTimer})</li>
- *   <li>{@code visionserve_requests_total} counter {model, outcome}: requests by outcome (ok, client_error,
+ *   <li>{@code visionserve_requests_total} counter {model, outcome, protocol}: requests by outcome (ok, client_error,
  *       server_error, rejected: refused for capacity, timeout: past its deadline)</li>
  *   <li>{@code visionserve_queue_depth} gauge {model}: requests waiting for the model's runner</li>
  *   <li>{@code visionserve_batch_size} histogram {model}: items per batched model run</li>
@@ -101,20 +101,36 @@ public class ServiceMetrics implements StageTimer.Recorder {
         });
     }
 
+    /** A stage of a {@code /v1} request. */
     @Override
     public void recordStage(String model, String device, Stage stage, long nanos) {
-        timers.computeIfAbsent(model + '\0' + device + '\0' + stage.id(), k -> Timer.builder("visionserve.stage")
+        recordStage(model, device, stage, nanos, Protocol.V1);
+    }
+
+    /** Where a request of {@code protocol} records its stages ({@link StageTimer#finish}). */
+    public StageTimer.Recorder recorder(Protocol protocol) {
+        return (model, device, stage, nanos) -> recordStage(model, device, stage, nanos, protocol);
+    }
+
+    public void recordStage(String model, String device, Stage stage, long nanos, Protocol protocol) {
+        timers.computeIfAbsent(model + '\0' + device + '\0' + stage.id() + '\0' + protocol.label(),
+                        k -> Timer.builder("visionserve.stage")
                         .description("Time spent in each stage of a request")
-                        .tags("model", model, "device", device, "stage", stage.id())
+                        .tags("model", model, "device", device, "stage", stage.id(), "protocol", protocol.label())
                         .serviceLevelObjectives(SLO_BUCKETS)
                         .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A {@code /v1} request's end. */
     public void countRequest(String model, Outcome outcome) {
-        counters.computeIfAbsent(model + '\0' + outcome, k -> Counter.builder("visionserve.requests")
-                        .description("Requests by model and outcome")
-                        .tags("model", model, "outcome", id(outcome))
+        countRequest(model, outcome, Protocol.V1);
+    }
+
+    public void countRequest(String model, Outcome outcome, Protocol protocol) {
+        counters.computeIfAbsent(model + '\0' + outcome + '\0' + protocol.label(), k -> Counter.builder("visionserve.requests")
+                        .description("Requests by model, outcome and protocol")
+                        .tags("model", model, "outcome", id(outcome), "protocol", protocol.label())
                         .register(registry))
                 .increment();
     }

@@ -86,6 +86,14 @@ public final class DirectBuffers {
             return floats;
         }
 
+        /**
+         * The same memory as bytes (native order, position 0, limit its size), for filling it straight
+         * from a request body or a protocol message: one copy from the wire into what ONNX Runtime reads.
+         */
+        public ByteBuffer bytes() {
+            return bytes.duplicate().clear().order(ByteOrder.nativeOrder());
+        }
+
         @Override
         public void close() {
             if (!closed) {

@@ -13,6 +13,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
@@ -391,10 +392,22 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 && s.getRequest().getRequestURI().endsWith("/segment");
     }
 
-    /** Gives the problems Spring MVC builds itself a code and a type like ours. */
+    /**
+     * Gives the problems Spring MVC builds itself a code and a type like ours. Under {@code /v2} (the
+     * Open Inference Protocol, whose own errors {@link InferenceErrorAdvice} answers) what reaches here
+     * (no such path, a wrong method or content type) is answered in the protocol's form, {@code {"error"}}.
+     */
     @Override
     protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode status,
                                                           WebRequest req) {
+        if (body instanceof ProblemDetail p && req instanceof org.springframework.web.context.request.ServletWebRequest s
+                && s.getRequest().getRequestURI().startsWith("/v2/")) {
+            HttpHeaders h = new HttpHeaders();
+            h.putAll(headers);
+            h.setContentType(MediaType.APPLICATION_JSON);
+            return new ResponseEntity<>(java.util.Map.of("error", Problems.clean(p.getDetail() != null ? p.getDetail()
+                    : p.getTitle())), h, status);
+        }
         if (body instanceof ProblemDetail p) {
             if (p.getProperties() == null || !p.getProperties().containsKey("code")) {
                 String code = Problems.code(status.value());

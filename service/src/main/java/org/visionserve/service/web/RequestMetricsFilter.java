@@ -9,13 +9,15 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.visionserve.service.metrics.Protocol;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.metrics.ServiceMetrics.Outcome;
 import org.visionserve.service.runtime.ModelRepository;
 
 /**
  * Counts every inference request ({@code POST /v1/models/{id}/classify...}, {@code .../recognize} and
- * {@code .../segment}) by model and outcome from its final status, so errors raised anywhere (the
+ * {@code .../segment}, and the Open Inference Protocol's {@code POST /v2/models/{id}[/versions/{v}]/infer})
+ * by model, outcome and protocol from its final status, so errors raised anywhere (the
  * multipart parser, Spring MVC, our handlers) are counted alike. Ids that name no model are counted as
  * {@code unknown}.
  */
@@ -27,6 +29,8 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
 
     private static final Pattern INFERENCE =
             Pattern.compile("^/v1/models/([^/]+)(?:/versions/[^/]+)?/(?:classify[^/]*|recognize|segment)$");
+    /** Open Inference Protocol inference ({@code /v2}, REST). */
+    private static final Pattern V2_INFERENCE = Pattern.compile("^/v2/models/([^/]+)(?:/versions/[^/]+)?/infer$");
 
     private final ServiceMetrics metrics;
     private final ModelRepository repository;
@@ -38,7 +42,8 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
 
     @Override
     protected boolean shouldNotFilter(HttpServletRequest request) {
-        return !"POST".equals(request.getMethod()) || !INFERENCE.matcher(request.getRequestURI()).matches();
+        return !"POST".equals(request.getMethod()) || (!INFERENCE.matcher(request.getRequestURI()).matches()
+                && !V2_INFERENCE.matcher(request.getRequestURI()).matches());
     }
 
     @Override
@@ -50,8 +55,13 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
             failed = false;
         } finally {
             Matcher m = INFERENCE.matcher(request.getRequestURI());
+            Protocol protocol = Protocol.V1;
+            if (!m.matches()) {
+                m = V2_INFERENCE.matcher(request.getRequestURI());
+                protocol = Protocol.V2_REST;
+            }
             String model = m.matches() && repository.contains(m.group(1)) ? m.group(1) : ServiceMetrics.UNKNOWN_MODEL;
-            metrics.countRequest(model, outcome(request, failed ? 500 : response.getStatus()));
+            metrics.countRequest(model, outcome(request, failed ? 500 : response.getStatus()), protocol);
         }
     }
 

@@ -39,7 +39,8 @@ public class RequestScopes {
         return open(request, deadlines.segment());
     }
 
-    private static RequestScope open(HttpServletRequest request, Duration taskDeadline) {
+    /** A scope of {@code taskDeadline} (or less, as the client asks), e.g. a model's task deadline for /v2 inference. */
+    public RequestScope open(HttpServletRequest request, Duration taskDeadline) {
         Duration timeout = timeout(taskDeadline, request.getParameter(PARAMETER), request.getHeader(HEADER));
         Object probe = request.getAttribute(ConnectionProbeValve.ATTRIBUTE);
         return RequestScope.open(timeout, probe instanceof BooleanSupplier b ? b : () -> false);

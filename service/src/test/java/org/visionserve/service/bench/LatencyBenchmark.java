@@ -88,7 +88,7 @@ public final class LatencyBenchmark {
                 VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0, SPINNING, 1, 0, List.of());
         SessionFactory.Bound raw = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE), settings);
         ConfigurableApplicationContext ctx = new SpringApplication(VisionServeApplication.class).run(
-                "--server.port=0", "--visionserve.models.dir=" + dir, "--visionserve.models.defaults=" + model,
+                "--server.port=0", "--visionserve.grpc.port=0", "--visionserve.models.dir=" + dir, "--visionserve.models.defaults=" + model,
                 "--logging.level.root=WARN", "--spring.main.banner-mode=off",
                 "--visionserve.runtime.allow-spinning=" + SPINNING);
         System.out.println("ORT allow_spinning: " + SPINNING);
