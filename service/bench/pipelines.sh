@@ -3,7 +3,8 @@
 # volume endpoint"): the service jar as the image runs it (-Xmx2g -XX:+ExitOnOutOfMemoryError), and
 # `hey` in its own process posting k6/data's clip (recognize, Farneback) at 1 and 4 clients and its
 # four-modality spine volume (segment) at 1 and 4 clients. Per level: requests/s, p50/p95, errors,
-# the mean time per request of each stage and the runs per request (from the service's histograms),
+# the mean time per request of each stage and the network runs per request with their mean batch
+# (frames or slices per run; from the service's histograms),
 # and the inference-only limit: 1 / (the inference stages' seconds per request at 1 client).
 # Usage (repository root, after ./mvnw -DskipTests package): service/bench/pipelines.sh [requests per client=4]
 set -euo pipefail
@@ -74,15 +75,19 @@ stages = sorted({s for m in models for s in re.findall(r'visionserve_stage_secon
 # every model's share of a stage (a clip's inference runs under its rgb, flow and head models)
 per = {s: sum(d("visionserve_stage_seconds_sum", model=m, stage=s) for m in models) / reqs * 1000 for s in stages}
 inf = per.get("inference", 0)
-runs = sum(d("visionserve_batch_size_count", model=m) for m in re.findall(r'visionserve_batch_size_count\{[^}]*model="(\w+)"', a))
+# batched runs of the networks (rgb/flow ResNets, IVD-Net): per request, and items (frames, slices) per run
+batched = [m for m in models if m != "ts_lstm_ucf101"]
+runs = sum(d("visionserve_batch_size_count", model=m) for m in batched)
+items = sum(d("visionserve_batch_size_sum", model=m) for m in batched)
 stage_txt = " ".join(f"{s} {per[s]:.0f}" for s in stages if s != "total")
 print(f"| {name} | {c} | {rps:.3f} | {avg:.0f} | {slowest:.0f} | {errors} | "
-      f"{stage_txt} | {1000 / inf if inf else float('nan'):.3f} |")
+      f"{stage_txt} | {runs / reqs:.1f} ({items / runs if runs else float('nan'):.1f}) | "
+      f"{1000 / inf if inf else float('nan'):.3f} |")
 PY
 }
 echo
-echo "| endpoint | clients | requests/s | mean ms | slowest ms | errors | mean ms per request by stage | inference-only limit req/s |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| endpoint | clients | requests/s | mean ms | slowest ms | errors | mean ms per request by stage | network runs per request (items per run) | inference-only limit req/s |"
+echo "|---|---|---|---|---|---|---|---|---|"
 clip="http://127.0.0.1:$PORT/v1/models/ts_lstm_ucf101/recognize?flow=farneback"
 vol="http://127.0.0.1:$PORT/v1/models/ivd_net/segment"
 hey -n 2 -c 1 -t 600 -m POST -T "$ctype" -D "$work/clip.body" "$clip" > /dev/null   # warm-up

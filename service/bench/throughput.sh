@@ -4,6 +4,9 @@
 #   2. the service jar as the image runs it (-Xmx2g -XX:+ExitOnOutOfMemoryError), and `hey` (Debian's
 #      HTTP load generator, its own process) posting a JPEG at 1, 4, 16 and 64 concurrent clients:
 #      images/s, p50/p95/p99, errors, and the batch sizes the service ran (from its histogram).
+#   3. the ratio again in RATIO_REPEATS (3) pairs measured back to back: the raw session in its best
+#      layout and batch for RATIO_SECONDS (10; the service stopped meanwhile), then the service at 16
+#      clients for as long; on a shared machine whose load drifts, the median of the pairs is the figure.
 # Usage (repository root, after ./mvnw -DskipTests package): service/bench/throughput.sh [seconds=20] [model]
 # BENCH_SERVICE_ARGS: more service options, e.g. --visionserve.models.batching.max-batch-size=16
 set -euo pipefail
@@ -63,3 +66,28 @@ print(f"\nraw limit {raw_best:.2f} images/s; service at 16 clients {ips16:.2f} i
 print(f"p50 at 1 client {p50_1:.2f} ms - raw batch-1 p50 {raw_p50:.2f} ms = {p50_1 - raw_p50:.2f} ms "
       f"(goal <= decode+preprocess {pre_1:.2f} + 1 ms = {pre_1 + 1:.2f} ms)")
 PY
+
+# 3. pairs: raw best layout and service at 16 clients back to back, so load drift falls on both alike
+best=$(python3 - "$work/raw.txt" <<'PY'
+import re, sys
+rows = [re.search(r"parallel=(\d+) intra=(\d+) batch=(\d+) .*images_per_s=([\d.]+)", l) for l in open(sys.argv[1])]
+p, i, b, _ = max((m.groups() for m in rows if m), key=lambda g: float(g[3]))
+print(f"{p}:{i}:{b}")
+PY
+)
+echo
+echo "pairs (raw parallel:intra:batch = $best, service at 16 clients), ${RATIO_SECONDS:-10} s each:"
+ratios=""
+for i in $(seq "${RATIO_REPEATS:-3}"); do
+  kill -STOP $pid
+  raw=$(java -Xmx2g -cp "service/target/test-classes:service/target/classes:$(cat service/target/test-classpath.txt)" \
+    org.visionserve.service.bench.RawThroughput "$work/models" "$MODEL" "${RATIO_SECONDS:-10}" "$best" \
+    | sed -n 's/^raw best images_per_s=//p')
+  kill -CONT $pid
+  hey -z "${RATIO_SECONDS:-10}s" -c 16 -m POST -T image/jpeg -D "$IMAGE" "$url" > "$work/pair.txt"
+  svc=$(sed -n 's/^\s*Requests\/sec:\s*//p' "$work/pair.txt")
+  r=$(python3 -c "print(f'{float(\"$svc\") / float(\"$raw\"):.3f}')")
+  echo "  pair $i: raw $raw images/s, service $svc images/s, ratio $r (load $(cut -d' ' -f1 /proc/loadavg))"
+  ratios="$ratios $r"
+done
+python3 -c "import statistics,sys; v=[float(x) for x in sys.argv[1:]]; print(f'median ratio of the pairs at 16 clients: {statistics.median(v):.3f} (goal >= 0.90)')" $ratios

@@ -331,12 +331,12 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /**
-     * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input};
-     * its runner's queue and runs go to {@code timer} under the ResNet's id.
+     * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input}
+     * (with batching on, spread over the ResNet's runs of {@code max-batch-size} frames, which the frames of
+     * concurrent clips share); its runner's queue and runs go to {@code timer} under the ResNet's id.
      */
     private StreamRun runStream(ModelLease model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
                                 StageTimer timer) throws InterruptedException {
-        String inputName = model.metadata().inputs().get(0).name();
         float[] features = null;
         float[] logits = null;
         int batch = props.streamBatch();
@@ -344,8 +344,9 @@ public class ActionRecognitionService implements DisposableBean {
             int n = Math.min(batch, POINTS - start);
             FloatBuffer slice = input.slice(start * frameFloats, n * frameFloats);
             long[] shape = {n, channels, ClipTensors.CROP, ClipTensors.CROP};
-            ModelRunner.Timed<Map<String, ModelRunner.Output>> t = model.runner().run(
-                    Map.of(inputName, new ModelRunner.Input(slice, shape)), Set.of("features", "logits"), scope);
+            // with batching on, frames of concurrent clips share the ResNet's runs
+            ModelRunner.Timed<Map<String, ModelRunner.Output>> t = model.runner().infer(slice, shape,
+                    Set.of("features", "logits"), scope);
             float[] f = t.value().get("features").values();
             float[] l = t.value().get("logits").values();
             if (features == null) {

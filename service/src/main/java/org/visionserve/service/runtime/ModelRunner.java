@@ -20,8 +20,9 @@ import java.util.function.IntConsumer;
  * {@code concurrency} runs at a time; how many requests get this far is {@link Admission}'s business,
  * so waiting here is short. A run executes on the caller's thread once it holds a slot: no hand-off
  * to a worker thread and back, which on a busy host costs scheduler wake-ups per request. With
- * batching on, {@link #infer} goes through the model's {@link Batcher} instead: concurrent requests
- * share runs, and a request larger than a batch runs alone. A request's {@link RequestScope} ends its
+ * batching on, {@link #infer} goes through the model's {@link Batcher} instead (unless nothing is
+ * queued and a slot is free: then it runs at once, as without batching): concurrent requests share
+ * runs, and a request larger than a batch is spread over several. A request's {@link RequestScope} ends its
  * wait for a slot, and terminates its run in progress, when its deadline passes or its client goes.
  */
 public final class ModelRunner implements AutoCloseable {
@@ -68,6 +69,7 @@ public final class ModelRunner implements AutoCloseable {
     private final String modelId;
     private final OrtSession session;
     private final String inputName;
+    private final String firstOutput;
     private final int concurrency;
     /** Running; fair, so waiting requests are served in arrival order. */
     private final Semaphore slots;
@@ -75,6 +77,7 @@ public final class ModelRunner implements AutoCloseable {
     private final Batching batching;
     /** Null when batching is off. */
     private final Batcher batcher;
+    private final IntConsumer batchSizes;
     private volatile boolean closed;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency) {
@@ -88,9 +91,11 @@ public final class ModelRunner implements AutoCloseable {
         this.modelId = modelId;
         this.session = session;
         this.inputName = session.getInputNames().iterator().next();
+        this.firstOutput = session.getOutputNames().iterator().next();
         this.concurrency = concurrency;
         this.batching = batching;
         this.slots = new Semaphore(concurrency, true);
+        this.batchSizes = batchSizes;
         this.batcher = batching.enabled()
                 ? new Batcher(modelId, session, inputName, slots, concurrency, batching, batchSizes)
                 : null;
@@ -115,6 +120,11 @@ public final class ModelRunner implements AutoCloseable {
         } finally {
             waiting.decrementAndGet();
         }
+        return holding(job, scope, submitted);
+    }
+
+    /** Runs {@code job} on the calling thread, which holds a slot; releases it. */
+    private <T> Timed<T> holding(Job<T> job, RequestScope scope, long submitted) {
         try (OrtSession.RunOptions options = new OrtSession.RunOptions();
              RequestScope.Registration stop = scope.onCancel(() -> terminate(options))) {
             long started = System.nanoTime();
@@ -139,8 +149,13 @@ public final class ModelRunner implements AutoCloseable {
      */
     public Timed<Map<String, Output>> run(Map<String, Input> inputs, Set<String> outputs, RequestScope scope)
             throws InterruptedException {
+        return submit(named(inputs, outputs), scope);
+    }
+
+    /** A job running the session on named inputs, returning the named outputs (all when none are named). */
+    private static Job<Map<String, Output>> named(Map<String, Input> inputs, Set<String> outputs) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        return submit((s, options) -> {
+        return (s, options) -> {
             Map<String, OnnxTensor> tensors = new LinkedHashMap<>();
             try {
                 for (Map.Entry<String, Input> in : inputs.entrySet()) {
@@ -158,19 +173,17 @@ public final class ModelRunner implements AutoCloseable {
             } finally {
                 tensors.values().forEach(OnnxTensor::close);
             }
-        }, scope);
+        };
     }
 
     /**
      * Runs the model on its one input tensor and returns its first output. With batching on, the
-     * request may share a run with concurrent ones; {@code input} must stay untouched until this returns.
+     * request may share runs with concurrent ones; {@code input} must stay untouched until this returns.
      */
     public Timed<Output> infer(FloatBuffer input, long[] shape, RequestScope scope) throws InterruptedException {
-        if (batcher != null && shape[0] <= batching.maxBatchSize()) {
-            if (closed) {
-                throw OverloadedException.closing(modelId);
-            }
-            return batcher.submit(input, shape, scope).await();
+        if (batcher != null) {
+            Timed<Map<String, Output>> t = batched(input, shape, Set.of(firstOutput), scope);
+            return new Timed<>(t.value().get(firstOutput), t.queueNanos(), t.runNanos());
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         return submit((s, options) -> {
@@ -179,6 +192,38 @@ public final class ModelRunner implements AutoCloseable {
                 return output((OnnxTensor) result.get(0));
             }
         }, scope);
+    }
+
+    /**
+     * Runs the model on its one input tensor (items along axis 0: a clip's frames, a volume's slices)
+     * and returns the named outputs. With batching on, the items may share runs with those of
+     * concurrent requests, and a request of more items than a batch holds is spread over several runs;
+     * {@code input} must stay untouched until this returns.
+     */
+    public Timed<Map<String, Output>> infer(FloatBuffer input, long[] shape, Set<String> outputs, RequestScope scope)
+            throws InterruptedException {
+        if (batcher != null) {
+            return batched(input, shape, outputs, scope);
+        }
+        return run(Map.of(inputName, new Input(input, shape)), outputs, scope);
+    }
+
+    private Timed<Map<String, Output>> batched(FloatBuffer input, long[] shape, Set<String> outputs,
+                                               RequestScope scope) throws InterruptedException {
+        if (closed) {
+            throw OverloadedException.closing(modelId);
+        }
+        // Nothing queued and a slot free: the request runs alone now, on its own thread, as without
+        // batching. The hand-offs to the batcher's threads and back cost scheduler wake-ups, which on
+        // a busy host are milliseconds each; requests arriving meanwhile queue and form the next batch.
+        scope.check();
+        if (shape[0] <= batching.maxBatchSize() && batcher.waiting() == 0 && slots.tryAcquire()) {
+            Timed<Map<String, Output>> t = holding(named(Map.of(inputName, new Input(input, shape)), outputs), scope,
+                    System.nanoTime());
+            batchSizes.accept((int) shape[0]);
+            return t;
+        }
+        return batcher.submit(input, shape, outputs, scope).await();
     }
 
     static Output output(OnnxTensor t) throws OrtException {

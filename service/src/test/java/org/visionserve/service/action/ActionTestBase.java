@@ -29,13 +29,15 @@ import tools.jackson.databind.JsonNode;
  * seeded weights and a classifier, exported once per JVM. A second context beside
  * {@code ServiceTestBase}'s because the configuration must differ (frame lists need more multipart
  * parts than that context's part-count test allows; small clip limits) and so the classification
- * tests do not load two ResNet-101s. One clip at a time, none waiting; ResNets in sub-batches of 13.
+ * tests do not load two ResNet-101s. One clip at a time, none waiting; ResNets in sub-batches of 13, two clips' worth per run.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "visionserve.models.export-defaults=false",
         "visionserve.runtime.intra-op-threads=2",
         "visionserve.limits.max-top-k=101",
         "visionserve.action.stream-batch=13",
+        "visionserve.models.settings.resnet101_rgb.max-batch-size=26",
+        "visionserve.models.settings.resnet101_flow.max-batch-size=26",
         "visionserve.action.concurrency=1",
         "visionserve.action.queue-capacity=0",
         "visionserve.action.flow-threads=2",

@@ -12,10 +12,17 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
 import org.visionserve.service.HostilePngs;
 import org.visionserve.service.Http;
 import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.HeldRunner;
+import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
 
 /**
@@ -30,6 +37,88 @@ class RecognizeLifecycleApiTest extends ActionTestBase {
 
     private static final String LIMITS = "visionserve.action.limits.";
     private static final String POOL = ActionRecognitionService.POOL;
+
+    /**
+     * Issue 12: frames of concurrent clips share the ResNets' runs. With two places in the clip pool, the
+     * two clips' first 13-frame RGB sub-batches queue at the held RGB ResNet; let go, they run as one
+     * batch of 26 (this context's max-batch-size for both ResNets); later sub-batches share a run when
+     * they meet. Alone each clip takes 4 ResNet runs (13 + 12 frames per stream); together at most 7,
+     * whatever the timing, and each clip's answer is the one it gets alone within 1e-5.
+     */
+    @Test
+    void framesOfConcurrentClipsShareResNetRuns() throws Exception {
+        List<byte[]> clips = List.of(mp4(12, 3, 2), mp4(12, -2, 3));
+        List<JsonNode> alone = new ArrayList<>();
+        double before = resNetRuns();
+        for (byte[] clip : clips) {
+            Http.Response r = postVideo(TS_LSTM, "?flow=farneback", clip);
+            assertThat(r.status()).as(r.body()).isEqualTo(200);
+            alone.add(r.json());
+        }
+        double aloneRuns = resNetRuns() - before;
+        assertThat(aloneRuns).as("ResNet runs of the two clips alone").isEqualTo(8);
+
+        Admission.Limits limits = admission.limits(POOL);
+        admission.define(POOL, new Admission.Limits(2, limits.queueCapacity(), limits.configKey()));
+        ExecutorService clients = Executors.newFixedThreadPool(2);
+        try {
+            ModelRunner rgb = models.ready(RGB).runner();
+            List<CompletableFuture<Http.Response>> answers = new ArrayList<>();
+            before = resNetRuns();
+            double rgbBefore = runs(RGB);
+            try (HeldRunner held = HeldRunner.hold(rgb)) {
+                for (byte[] clip : clips) {
+                    answers.add(CompletableFuture.supplyAsync(() -> postVideo(TS_LSTM, "?flow=farneback", clip), clients));
+                }
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                while (rgb.queueDepth() < 2) {
+                    assertThat(System.nanoTime()).as("both clips' first frames waiting for the RGB ResNet")
+                            .isLessThan(deadline);
+                    Thread.sleep(5);
+                }
+            }
+            for (int i = 0; i < clips.size(); i++) {
+                Http.Response r = answers.get(i).get(3, TimeUnit.MINUTES);
+                assertThat(r.status()).as(r.body()).isEqualTo(200);
+                for (String part : List.of("predictions", "baseline", "streams")) {
+                    assertSameAnswer(r.json().get(part), alone.get(i).get(part), "clip " + i + " " + part);
+                }
+            }
+            assertThat(runs(RGB) - rgbBefore).as("RGB runs together: 13 + 13, then 12 and 12 alone or together").isLessThanOrEqualTo(3);
+            assertThat(resNetRuns() - before).as("ResNet runs together").isLessThan(aloneRuns);
+        } finally {
+            clients.shutdownNow();
+            admission.define(POOL, limits);
+        }
+    }
+
+    private double runs(String model) {
+        return counterOrZero("visionserve_batch_size_count", "model", model);
+    }
+
+    private double resNetRuns() {
+        return runs(RGB) + runs(FLOW);
+    }
+
+    /** Equal JSON, numbers within 1e-5. */
+    private static void assertSameAnswer(JsonNode got, JsonNode want, String where) {
+        assertThat(got).as(where).isNotNull();
+        if (want.isNumber()) {
+            assertThat(got.asDouble()).as(where).isCloseTo(want.asDouble(), org.assertj.core.data.Offset.offset(1e-5));
+        } else if (want.isArray()) {
+            assertThat(got.size()).as(where).isEqualTo(want.size());
+            for (int i = 0; i < want.size(); i++) {
+                assertSameAnswer(got.get(i), want.get(i), where + "[" + i + "]");
+            }
+        } else if (want.isObject()) {
+            assertThat(List.copyOf(got.propertyNames())).as(where).isEqualTo(List.copyOf(want.propertyNames()));
+            for (String name : want.propertyNames()) {
+                assertSameAnswer(got.get(name), want.get(name), where + "." + name);
+            }
+        } else {
+            assertThat(got).as(where).isEqualTo(want);
+        }
+    }
 
     @Test
     void aContainerDeclaringAHugeOrStretchedFrameIsRefusedFromItsHeader() {

@@ -24,7 +24,7 @@ import org.visionserve.service.runtime.SessionFactory;
  * batch-1 latency percentiles of the first layout; {@code throughput.sh} compares the service against
  * the best of all. Not a unit test.
  *
- * <pre>args: MODELS_DIR MODEL [seconds per measurement=15]</pre>
+ * <pre>args: MODELS_DIR MODEL [seconds per measurement=15] [PARALLEL:INTRA:BATCH, to measure only that]</pre>
  */
 public final class RawThroughput {
 
@@ -36,13 +36,14 @@ public final class RawThroughput {
         ModelMetadata meta = ModelMetadata.read(dir.resolve(model).resolve(ModelMetadata.FILE_NAME));
         int size = meta.preprocessing().inputSize();
         double best = 0;
-        for (int parallel : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
-            int intra = Math.max(1, cores / parallel);
+        int[] only = args.length > 3 ? Arrays.stream(args[3].split(":")).mapToInt(Integer::parseInt).toArray() : null;
+        for (int parallel : only != null ? new int[] {only[0]} : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+            int intra = only != null ? only[1] : Math.max(1, cores / parallel);
             var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
                     VisionServeProperties.CudaFallback.CPU, parallel, 64, intra, 1, 0, false, 1, 0, List.of());
             try (OrtSession session = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE),
                     settings).session()) {
-                for (int batch : new int[] {1, 4, 8, 16}) {
+                for (int batch : only != null ? new int[] {only[2]} : new int[] {1, 4, 8, 16}) {
                     best = Math.max(best, measure(session, size, batch, parallel, intra, seconds));
                 }
             }

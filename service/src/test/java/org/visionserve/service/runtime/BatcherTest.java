@@ -76,10 +76,8 @@ class BatcherTest {
     }
 
     @Test
-    void onlyRequestsOfTheSameItemShapeShareARunAndLargeOnesRunAlone() throws Exception {
-        try (SeededWeights w = new SeededWeights(0)) {
-            ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
-        }
+    void onlyRequestsOfTheSameItemShapeShareARun() throws Exception {
+        exportIvd();
         List<Integer> runs = new CopyOnWriteArrayList<>();
         try (ModelRunner runner = new ModelRunner("ivd", session(TestModels.IVD), 1,
                      new ModelRunner.Batching(3, 100_000, List.of()), runs::add)) {
@@ -97,15 +95,97 @@ class BatcherTest {
             for (var a : answers) {
                 a.get(30, TimeUnit.SECONDS);
             }
-            // The 64x64 slice ends the first batch and starts the next; the second 32x32 one joins neither.
-            assertThat(runs).containsExactly(1, 1, 1);
+            // The 64x64 slice is passed over: the two 32x32 ones share a run, then it runs.
+            assertThat(runs).containsExactly(2, 1);
             assertThat(answers.get(1).get().value().shape()).containsExactly(1, 2, 64, 64);
 
+        }
+    }
+
+    /**
+     * Issue 12, batches by items: a request of more items than a batch holds is spread over runs, and
+     * the room its last part leaves goes to the next request of its shape, passing over one of another
+     * shape (which runs after). 5 + 3 slices of 32x32 and 2 of 64x64 at batch 4 take 3 runs, not the 4
+     * they take alone; every request gets its own answer, named outputs included.
+     */
+    @Test
+    void largeRequestsAreSpreadOverRunsSharedWithOthersOfTheirShape() throws Exception {
+        exportIvd();
+        List<Integer> runs = new CopyOnWriteArrayList<>();
+        OrtSession session = session(TestModels.IVD);
+        String output = session.getOutputNames().iterator().next();
+        try (ModelRunner runner = new ModelRunner("ivd", session, 1,
+                     new ModelRunner.Batching(4, 100_000, List.of()), runs::add);
+             ModelRunner unbatched = new ModelRunner("ivd", session(TestModels.IVD), 1)) {
+            long[][] shapes = {{5, 4, 32, 32}, {2, 4, 64, 64}, {3, 4, 32, 32}};
+            List<FloatBuffer> inputs = new ArrayList<>();
+            List<float[]> alone = new ArrayList<>();
+            for (int i = 0; i < shapes.length; i++) {
+                inputs.add(random(Math.toIntExact(floats(shapes[i])), 10 + i));
+                alone.add(unbatched.infer(inputs.get(i), shapes[i], SCOPE).value().values());
+                runner.infer(inputs.get(i), shapes[i], SCOPE);
+            }
+            assertThat(runs).as("alone: 4 + 1, 2, 3").containsExactly(4, 1, 2, 3);
             runs.clear();
-            // A request of more items than a batch holds runs alone, outside the batcher.
-            ModelRunner.Timed<ModelRunner.Output> big = runner.infer(random(4 * 4 * 32 * 32, 4), new long[] {4, 4, 32, 32}, SCOPE);
-            assertThat(big.value().shape()).containsExactly(4, 2, 32, 32);
-            assertThat(runs).isEmpty();
+
+            List<CompletableFuture<ModelRunner.Timed<java.util.Map<String, ModelRunner.Output>>>> answers =
+                    holdingTheModel(runner, 3, () -> {
+                        List<CompletableFuture<ModelRunner.Timed<java.util.Map<String, ModelRunner.Output>>>> list =
+                                new ArrayList<>();
+                        for (int i = 0; i < shapes.length; i++) { // queued in this order
+                            int r = i;
+                            list.add(CompletableFuture.supplyAsync(() -> inferNamed(runner, inputs.get(r), shapes[r],
+                                    java.util.Set.of(output))));
+                            awaitDepth(runner, i + 1);
+                        }
+                        return list;
+                    });
+            for (int i = 0; i < shapes.length; i++) {
+                ModelRunner.Output out = answers.get(i).get(30, TimeUnit.SECONDS).value().get(output);
+                assertThat(out.shape()).containsExactly(shapes[i][0], 2, shapes[i][2], shapes[i][3]);
+                assertClose(out.values(), alone.get(i), "request " + i);
+            }
+            assertThat(runs).as("5 = 4 + 1, the 1 with the other 32x32's 3; then the 64x64 pair").containsExactly(4, 4, 2);
+            assertThat(runner.queueDepth()).isZero();
+        }
+    }
+
+    /**
+     * A request whose scope ends while it waits leaves the queue: its items are in no run, its caller
+     * gets the cancellation at once, and the request queued behind it runs with its own answer.
+     */
+    @Test
+    void aCancelledRequestsItemsLeaveTheBatch() throws Exception {
+        exportIvd();
+        List<Integer> runs = new CopyOnWriteArrayList<>();
+        try (ModelRunner runner = new ModelRunner("ivd", session(TestModels.IVD), 1,
+                     new ModelRunner.Batching(8, 100_000, List.of()), runs::add)) {
+            long[] shape = {3, 4, 32, 32};
+            FloatBuffer kept = random(Math.toIntExact(floats(shape)), 21);
+            float[] alone = runner.infer(kept, shape, SCOPE).value().values();
+            runs.clear();
+            RequestScope gone = RequestScope.withTimeout(Duration.ofMinutes(5));
+            CompletableFuture<ModelRunner.Timed<ModelRunner.Output>> cancelled;
+            CompletableFuture<ModelRunner.Timed<ModelRunner.Output>> other;
+            try (HeldRunner held = HeldRunner.hold(runner)) {
+                cancelled = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return runner.infer(random(Math.toIntExact(floats(shape)), 22), shape, gone);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                awaitDepth(runner, 1);
+                other = CompletableFuture.supplyAsync(() -> infer(runner, kept, shape));
+                awaitDepth(runner, 2);
+                gone.cancel(RequestScope.Reason.CLIENT_GONE);
+                assertThat(cancelled).failsWithin(30, TimeUnit.SECONDS)
+                        .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                        .withCauseInstanceOf(RequestCancelledException.class);
+            }
+            assertClose(other.get(30, TimeUnit.SECONDS).value().values(), alone, "the request behind");
+            assertThat(runs).as("only the live request's 3 slices ran").containsExactly(3);
+            assertThat(runner.queueDepth()).isZero();
         }
     }
 
@@ -130,9 +210,7 @@ class BatcherTest {
     }
 
     /**
-     * (Requests are taken in arrival order, as Triton's batcher does: one of another shape ends a batch.)
-     *
-     * <p>Holds the model's only run slot with a job, starts the requests, waits until all of them are
+         * Holds the model's only run slot with a job, starts the requests, waits until all of them are
      * queued, then lets the model go: they are then all waiting when the batcher forms its batch.
      */
     private static <T> T holdingTheModel(ModelRunner runner, int requests, java.util.function.Supplier<T> start)
@@ -159,6 +237,38 @@ class BatcherTest {
     private static ModelRunner.Timed<ModelRunner.Output> infer(ModelRunner runner, FloatBuffer in, long[] shape) {
         try {
             return runner.infer(in, shape, SCOPE);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void exportIvd() throws Exception {
+        if (!java.nio.file.Files.isDirectory(dir.resolve(TestModels.IVD))) {
+            try (SeededWeights w = new SeededWeights(0)) {
+                ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
+            }
+        }
+    }
+
+    private static long floats(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    private static void assertClose(float[] got, float[] want, String what) {
+        assertThat(got).as(what).hasSameSizeAs(want);
+        for (int j = 0; j < got.length; j++) {
+            assertThat(Math.abs(got[j] - want[j])).as("%s value %d", what, j).isLessThanOrEqualTo(1e-5f);
+        }
+    }
+
+    private static ModelRunner.Timed<java.util.Map<String, ModelRunner.Output>> inferNamed(
+            ModelRunner runner, FloatBuffer in, long[] shape, java.util.Set<String> outputs) {
+        try {
+            return runner.infer(in, shape, outputs, SCOPE);
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
