@@ -26,6 +26,13 @@ if helm template old "$chart" --set autoscaling.queueDepth.enabled=true > "$out/
     || ! grep -q "autoscaling.queueDepth is now autoscaling.backlog" "$out/old.txt"; then
   echo "[helm-check] autoscaling.queueDepth did not fail with its replacement:" >&2; cat "$out/old.txt" >&2; exit 1
 fi
+# Several replicas share operations through Redis: the store and its URL from the Secret.
+grep -q 'name: VISIONSERVE_OPERATIONS_STORE' "$out/autoscaling-monitoring.yaml" \
+  && grep -q 'name: "visionserve-redis"' "$out/autoscaling-monitoring.yaml" \
+  || { echo "[helm-check] autoscaling-monitoring does not set the Redis operation store" >&2; exit 1; }
+if helm template bad "$chart" --set operations.redis.url=http://redis:6379 >/dev/null 2>&1; then
+  echo "[helm-check] values.schema.json accepted operations.redis.url=http://..." >&2; exit 1
+fi
 # The autoscaler's backlog metric as the Prometheus adapter serves it (deploy/prometheus-adapter).
 grep -q 'name: visionserve_backlog$' "$out/autoscaling-monitoring.yaml" \
   || { echo "[helm-check] the HPA of autoscaling-monitoring does not scale on visionserve_backlog" >&2; exit 1; }

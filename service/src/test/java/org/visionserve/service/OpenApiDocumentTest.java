@@ -101,14 +101,25 @@ class OpenApiDocumentTest extends ServiceTestBase {
                 }
             }
         }
-        assertThat(operationIds).containsExactlyInAnyOrder("classify", "classifyBatch", "getModel", "listModels",
-                "recognize", "segment", "classifyVersion", "classifyBatchVersion", "recognizeVersion", "segmentVersion");
+        assertThat(operationIds).containsExactlyInAnyOrder("cancelOperation", "classify", "classifyBatch", "getModel",
+                "getOperation", "getOperationResult", "listModels", "listOperations", "recognize", "segment",
+                "streamOperationEvents", "classifyVersion", "classifyBatchVersion", "recognizeVersion", "segmentVersion");
         JsonNode paths = doc.get("paths");
         assertThat(paths.get("/v1/models/{id}/recognize").get("post").get("tags").get(0).asString())
                 .isEqualTo("action-recognition");
         assertThat(paths.get("/v1/models/{id}/classify").get("post").get("tags").get(0).asString())
                 .isEqualTo("classification");
         assertThat(doc.get("components").get("schemas").get("Problem").get("properties").has("code")).isTrue();
+        // recognize and segment may run as operations: Prefer: respond-async, 202 with the Operation
+        for (String task : List.of("/v1/models/{id}/recognize", "/v1/models/{id}/segment")) {
+            JsonNode op = paths.get(task).get("post");
+            List<String> parameters = new ArrayList<>();
+            op.path("parameters").forEach(p -> parameters.add(p.get("name").asString()));
+            assertThat(parameters).as(task).contains("Prefer");
+            assertThat(op.get("responses").get("202").get("content").get("application/json").get("schema").get("$ref")
+                    .asString()).isEqualTo("#/components/schemas/Operation");
+        }
+        assertThat(paths.get("/v1/operations/{id}").get("get").get("tags").get(0).asString()).isEqualTo("operations");
     }
 
     private JsonNode fetch() {

@@ -62,6 +62,9 @@ public class ActionRecognitionService implements DisposableBean {
     /** The clips' admission pool: {@code pipeline/clips}. */
     public static final String POOL = Admission.PIPELINE_PREFIX + "clips";
 
+    /** The progress stage of the two ResNet streams, in frames (25 RGB then 25 flow stacks) of one sampling. */
+    public static final String FRAMES_STAGE = "frames";
+
     private static final int POINTS = FrameSampling.POINTS;
     private static final int RGB_FRAME = 3 * ClipTensors.PLANE;
     private static final int FLOW_FRAME = 2 * FrameSampling.STACK * ClipTensors.PLANE;
@@ -215,7 +218,7 @@ public class ActionRecognitionService implements DisposableBean {
                     segments = new ArrayList<>();
                     Set<Integer> wholePairs = new HashSet<>(fields.keySet());
                     int total = timeline.windows().size();
-                    scope.progress("windows", 0, total);
+                    scope.progress(Timeline.PROGRESS_STAGE, 0, total);
                     for (Timeline.Window w : timeline.windows()) {
                         scope.check();
                         PreparedClip window = pipeline.prepare(clip, w.sampling(), flow, norm, rgbInput.floats(),
@@ -226,7 +229,7 @@ public class ActionRecognitionService implements DisposableBean {
                                 w.end(), window.sampling().rgbFrames().clone(),
                                 window.sampling().flowStarts().clone(), window.flowPairs(),
                                 scores.predictions(topK, labels(head.metadata()))));
-                        scope.progress("windows", segments.size(), total);
+                        scope.progress(Timeline.PROGRESS_STAGE, segments.size(), total);
                     }
                 }
 
@@ -281,8 +284,9 @@ public class ActionRecognitionService implements DisposableBean {
         }
 
         Scores run(PreparedClip prepared) throws InterruptedException {
-            StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, scope, timer);
-            StreamRun flowRun = runStream(flow, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, scope, timer);
+            StreamRun rgbRun = runStream(rgb, prepared.rgb(), RGB_FRAME, 3, 0, scope, timer);
+            StreamRun flowRun = runStream(flow, prepared.flow(), FLOW_FRAME, 2 * FrameSampling.STACK, POINTS, scope,
+                    timer);
             FloatBuffer features = Fusion.headFeatures(rgbRun.features, flowRun.features, headInput.floats());
             return new Scores(rgbRun, flowRun, runHead(head, features, scope, timer));
         }
@@ -333,10 +337,11 @@ public class ActionRecognitionService implements DisposableBean {
     /**
      * The 25 inputs through a ResNet in sub-batches of {@code stream-batch}, each in place from {@code input}
      * (with batching on, spread over the ResNet's runs of {@code max-batch-size} frames, which the frames of
-     * concurrent clips share); its runner's queue and runs go to {@code timer} under the ResNet's id.
+     * concurrent clips share); its runner's queue and runs go to {@code timer} under the ResNet's id, its
+     * frames to the scope's progress after the {@code framesBefore} of the other stream.
      */
-    private StreamRun runStream(ModelLease model, FloatBuffer input, int frameFloats, int channels, RequestScope scope,
-                                StageTimer timer) throws InterruptedException {
+    private StreamRun runStream(ModelLease model, FloatBuffer input, int frameFloats, int channels, int framesBefore,
+                                RequestScope scope, StageTimer timer) throws InterruptedException {
         float[] features = null;
         float[] logits = null;
         int batch = props.streamBatch();
@@ -356,6 +361,7 @@ public class ActionRecognitionService implements DisposableBean {
             System.arraycopy(f, 0, features, start * (features.length / POINTS), f.length);
             System.arraycopy(l, 0, logits, start * (logits.length / POINTS), l.length);
             addRun(timer, model, t);
+            scope.progress(FRAMES_STAGE, framesBefore + start + n, 2L * POINTS);
         }
         return new StreamRun(features, logits);
     }

@@ -37,6 +37,9 @@ public final class OpticalFlow {
         opencv_core.setNumThreads(1);
     }
 
+    /** The progress stage of the flow, in frame pairs ({@link RequestScope#progress}). */
+    public static final String PROGRESS_STAGE = "flow";
+
     private final ExecutorService pool;
     private final AtomicLong pairsComputed = new AtomicLong();
 
@@ -57,6 +60,8 @@ public final class OpticalFlow {
         int w = clip.width();
         int h = clip.height();
         List<Callable<FlowField>> tasks = new ArrayList<>(pairs.length);
+        AtomicLong done = new AtomicLong();
+        scope.progress(PROGRESS_STAGE, 0, pairs.length);
         for (int p : pairs) {
             byte[] a = clip.frames().get(p);
             byte[] b = clip.frames().get(p + 1);
@@ -65,6 +70,7 @@ public final class OpticalFlow {
             tasks.add(() -> {
                 FlowField f = field(grey(a, w, h), grey(b, w, h), w, h, method);
                 pairsComputed.incrementAndGet();
+                scope.progress(PROGRESS_STAGE, done.incrementAndGet(), pairs.length);
                 return f;
             });
         }

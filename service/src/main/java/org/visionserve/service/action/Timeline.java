@@ -26,6 +26,8 @@ import org.visionserve.service.pipeline.InvalidParameterException;
 public record Timeline(double seconds, double fps, int frames, List<Window> windows) {
 
     public static final String PARAMETER = "segment_seconds";
+    /** The progress stage of the windows' streams, in windows ({@link org.visionserve.service.runtime.RequestScope#progress}). */
+    public static final String PROGRESS_STAGE = "windows";
 
     /**
      * Bounds on a timeline request, beside the clip limits (which still bound the video itself).

@@ -170,6 +170,20 @@ public class ServiceMetrics implements StageTimer.Recorder {
                 .register(registry);
     }
 
+    /**
+     * Asynchronous operations kept, by state (queued, running, succeeded, failed, cancelled): those of
+     * the store, shared by every replica with the Redis store.
+     */
+    public void registerOperations(java.util.List<String> states, java.util.function.Function<String, Number> count) {
+        for (String state : states) {
+            Gauge.builder("visionserve.operations", () -> count.apply(state))
+                    .description("Asynchronous operations kept, by state")
+                    .tags("state", state)
+                    .strongReference(true)
+                    .register(registry);
+        }
+    }
+
     /** Volumes being segmented now (bounded by visionserve.segmentation.max-concurrent). */
     public void registerVolumesInFlight(Supplier<Number> inFlight) {
         Gauge.builder("visionserve.segmentation.in.flight", inFlight)

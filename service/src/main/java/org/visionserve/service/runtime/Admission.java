@@ -38,6 +38,12 @@ public final class Admission {
     public static final String PIPELINE_PREFIX = "pipeline/";
 
     /**
+     * The progress stage {@link #admit} reports ({@link RequestScope#progress}): 0 of 1 once the request
+     * passed every refusal and waits in its queue, 1 of 1 once admitted.
+     */
+    public static final String QUEUE_STAGE = "queue";
+
+    /**
      * One pool's limits.
      *
      * @param concurrency   requests of the pool admitted at once
@@ -183,6 +189,8 @@ public final class Admission {
             p.waiting++;
             admitWhatFits();
         }
+        // Past every refusal: an asynchronous operation is accepted from here, queued until admitted.
+        scope.progress(QUEUE_STAGE, 0, 1);
         try {
             scope.await(nanos -> {
                 synchronized (this) {
@@ -203,6 +211,7 @@ public final class Admission {
             }
             throw e;
         }
+        scope.progress(QUEUE_STAGE, 1, 1);
         return new Ticket(w);
     }
 

@@ -3,8 +3,8 @@ package org.visionserve.service.runtime;
 import java.time.Duration;
 
 /**
- * A request's work stopped before its answer: its deadline passed (answered 504) or its client went
- * away (nobody to answer; counted as a client abort).
+ * A request's work stopped before its answer: its deadline passed (answered 504), its client went
+ * away (nobody to answer; counted as a client abort), or its caller cancelled the operation.
  */
 public class RequestCancelledException extends RuntimeException {
 
@@ -12,9 +12,11 @@ public class RequestCancelledException extends RuntimeException {
     private final Duration timeout;
 
     public RequestCancelledException(RequestScope.Reason reason, Duration timeout) {
-        super(reason == RequestScope.Reason.DEADLINE
-                ? "the request did not finish within its deadline of " + seconds(timeout) + " s"
-                : "the client went away");
+        super(switch (reason) {
+            case DEADLINE -> "the request did not finish within its deadline of " + seconds(timeout) + " s";
+            case CLIENT_GONE -> "the client went away";
+            case CANCELLED -> "the operation was cancelled";
+        });
         this.reason = reason;
         this.timeout = timeout;
     }

@@ -20,8 +20,8 @@ import java.util.function.BooleanSupplier;
  */
 public final class RequestScope implements AutoCloseable {
 
-    /** Why a request's work stopped. */
-    public enum Reason { DEADLINE, CLIENT_GONE }
+    /** Why a request's work stopped: its deadline, its client gone, or its caller's cancel (an operation's DELETE). */
+    public enum Reason { DEADLINE, CLIENT_GONE, CANCELLED }
 
     /** How often the watchdog looks at deadlines and clients: an abandoned request stops within this. */
     public static final Duration WATCH_INTERVAL = Duration.ofMillis(100);

@@ -66,17 +66,34 @@ public class SegmentationService {
         PNG
     }
 
-    /** {@code includeMask}, {@code includePreview}: embed them (base64) in the JSON answer. */
-    public record Request(Answer answer, boolean includeMask, boolean includePreview) {
+    /**
+     * {@code includeMask}, {@code includePreview}: embed them (base64) in the JSON answer; {@code keepFiles}:
+     * also make every file the answer could be ({@link Outcome#files}), for an operation to serve later.
+     */
+    public record Request(Answer answer, boolean includeMask, boolean includePreview, boolean keepFiles) {
+        public Request(Answer answer, boolean includeMask, boolean includePreview) {
+            this(answer, includeMask, includePreview, false);
+        }
     }
 
     /** A file answered on its own. */
     public record Binary(String mediaType, String fileName, byte[] bytes) {
     }
 
-    /** The JSON result (always made: its timings and discs also go into headers), and the file if one was asked. */
-    public record Outcome(SegmentationResult result, Binary binary) {
+    /**
+     * The JSON result (always made: its timings and discs also go into headers), and the file if one was
+     * asked; with {@code keepFiles} every file by the answer that asks for it ({@link Answer#MASK_NIFTI_GZ},
+     * {@link Answer#PREVIEW}, and {@link Answer#PNG} for PNG input; {@link Answer#MASK_NIFTI} is the
+     * first one unzipped), else empty.
+     */
+    public record Outcome(SegmentationResult result, Binary binary, Map<Answer, Binary> files) {
+        public Outcome(SegmentationResult result, Binary binary) {
+            this(result, binary, Map.of());
+        }
     }
+
+    /** The progress stage of the model runs, in slices ({@link RequestScope#progress}). */
+    public static final String PROGRESS_STAGE = "slices";
 
     private static final String GZIP = "application/gzip";
     private static final String OCTET = "application/octet-stream";
@@ -179,7 +196,7 @@ public class SegmentationService {
         measure.stop();
         try (Admission.Ticket ticket = admission.admit(POOL, cost, scope)) {
             timer.add(Stage.QUEUE, ticket.queueNanos());
-            return run(model, meta, uploads, request, scope, netRows, netCols, timer);
+            return run(model, meta, uploads, request, scope, netRows, netCols, plan.slices(), timer);
         }
     }
 
@@ -199,7 +216,7 @@ public class SegmentationService {
     }
 
     private Outcome run(ModelLease model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
-                        Request request, RequestScope scope, int netRows, int netCols, StageTimer timer)
+                        Request request, RequestScope scope, int netRows, int netCols, int slices, StageTimer timer)
             throws IOException, InterruptedException, ModalityMismatchException {
         String modelId = model.id();
         String device = model.device().name().toLowerCase(Locale.ROOT);
@@ -222,11 +239,15 @@ public class SegmentationService {
         // normalise (preprocess) + inference + argmax (postprocess), batch by batch through the model's runner
         ModelRunner runner = model.runner();
         VolumeSegmenter.Result seg;
+        long[] slicesDone = {0};
+        scope.progress(PROGRESS_STAGE, 0, slices);
         try {
             seg = new VolumeSegmenter(netRows, netCols, batchSize).segment(exam, (batch, shape) -> {
                 ModelRunner.Timed<ModelRunner.Output> t = runner.infer(batch, shape, scope);
                 timer.add(Stage.QUEUE, t.queueNanos());
                 timer.add(Stage.INFERENCE, t.runNanos());
+                slicesDone[0] += shape[0];
+                scope.progress(PROGRESS_STAGE, slicesDone[0], slices);
                 return FloatBuffer.wrap(t.value().values());
             }, scope::check, timer);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -268,6 +289,15 @@ public class SegmentationService {
         } else {
             binary = niftiMask(g, seg, base, answer == Answer.MASK_NIFTI_GZ);
         }
+        Map<Answer, Binary> files = new EnumMap<>(Answer.class);
+        if (request.keepFiles()) {
+            files.put(Answer.MASK_NIFTI_GZ, niftiMask(g, seg, base, true));
+            files.put(Answer.PREVIEW, new Binary(PNG, modelId + "-preview.png",
+                    PreviewRenderer.midSagittal(exam.get(Modality.WAT), analysis).png()));
+            if (png) {
+                files.put(Answer.PNG, pngMask(g, seg, base));
+            }
+        }
         encode.stop();
         timer.finish(metrics); // total: from the first header read to the answer
 
@@ -288,7 +318,7 @@ public class SegmentationService {
                 seeded ? meta.weights().note() : null, input,
                 analysis.discs().stream().map(DiscView::of).toList(), analysis.componentsDropped(), minDiscVolumeMm3,
                 seg.mask().foregroundCount(), timings, maskFile, previewFile);
-        return new Outcome(result, binary);
+        return new Outcome(result, binary, files);
     }
 
     private static Binary niftiMask(VolumeGeometry g, VolumeSegmenter.Result seg, String base, boolean gzip) {

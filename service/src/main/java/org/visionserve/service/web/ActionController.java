@@ -23,10 +23,12 @@ import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.multipart.MultipartFile;
 import org.visionserve.service.action.ActionRecognitionService;
 import org.visionserve.service.action.FlowMethod;
+import org.visionserve.service.action.OpticalFlow;
 import org.visionserve.service.action.RecognitionResult;
 import org.visionserve.service.action.Timeline;
 import org.visionserve.service.classification.ClassificationService;
 import org.visionserve.service.config.ActionProperties;
+import org.visionserve.service.operations.Operations;
 import org.visionserve.service.pipeline.InvalidParameterException;
 import org.visionserve.service.runtime.RequestScope;
 
@@ -59,8 +61,14 @@ public class ActionController {
     private final RequestScopes scopes;
     private final long maxClipBytes;
 
+    private final OperationSubmitter async;
+    private final java.time.Duration deadline;
+
     public ActionController(ActionRecognitionService service, ClassificationService classifier, RequestScopes scopes,
-                            ActionProperties props) {
+                            ActionProperties props, OperationSubmitter async,
+                            org.visionserve.service.config.VisionServeProperties serviceProps) {
+        this.async = async;
+        this.deadline = serviceProps.deadlines().recognize();
         this.service = service;
         this.classifier = classifier;
         this.scopes = scopes;
@@ -113,7 +121,8 @@ public class ActionController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BUSY)))
     @Deadline
-    public RecognitionResult recognizeMultipart(
+    @RespondAsync
+    public Object recognizeMultipart(
             @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
                     + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,
             @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
@@ -126,7 +135,7 @@ public class ActionController {
                     example = "5") Integer topK,
             @RequestParam(name = Timeline.PARAMETER, required = false) @Parameter(description = SEGMENT_SECONDS,
                     example = "10", schema = @Schema(type = "number", format = "double")) String segmentSeconds,
-            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
+            @Parameter(hidden = true) HttpServletRequest request) throws Exception {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         boolean hasFrames = frames != null && !frames.isEmpty();
@@ -139,9 +148,9 @@ public class ActionController {
             if (file.getSize() > maxClipBytes) {
                 throw tooLarge(file.getSize());
             }
-            try (RequestScope scope = scopes.recognize(request)) {
-                return service.recognizeVideo(id, version, file.getBytes(), method, k, segmentSeconds, scope);
-            }
+            byte[] video = file.getBytes();
+            return recognize(request, id, segmentSeconds != null,
+                    scope -> service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope));
         }
         if (segmentSeconds != null) {
             throw new InvalidParameterException(Timeline.PARAMETER, Timeline.PARAMETER + " needs a video with a"
@@ -151,27 +160,54 @@ public class ActionController {
         for (MultipartFile f : frames) {
             images.add(f.getBytes());
         }
-        try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeFrames(id, version, images, method, k, scope);
-        }
+        return recognize(request, id, false, scope -> service.recognizeFrames(id, version, images, method, k, scope));
     }
 
     @PostMapping(path = {"/{id}/recognize", "/{id}/versions/{version}/recognize"},
             consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
-    public RecognitionResult recognizeRaw(
+    public Object recognizeRaw(
             @PathVariable String id,
             @PathVariable(required = false) Integer version,
             @RequestParam(name = "flow", required = false) String flow,
             @RequestParam(name = "top_k", required = false) Integer topK,
             @RequestParam(name = Timeline.PARAMETER, required = false) String segmentSeconds,
-            @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
+            @Parameter(hidden = true) HttpServletRequest request) throws Exception {
         int k = classifier.topK(topK);
         FlowMethod method = service.flowMethod(id, flow);
         byte[] video = readBounded(request);
+        return recognize(request, id, segmentSeconds != null,
+                scope -> service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope));
+    }
+
+    /** What the request's work may throw. */
+    @FunctionalInterface
+    private interface Recognition {
+        RecognitionResult run(RequestScope scope) throws Exception;
+    }
+
+    /**
+     * How much of a clip's work each progress stage is, for the operation's overall fraction: the flow
+     * and the two streams for the whole clip, then (with a timeline) the windows, each running the two
+     * streams again on the pairs already computed.
+     */
+    private static final List<Operations.Span> CLIP = List.of(new Operations.Span(OpticalFlow.PROGRESS_STAGE, 0, 0.7),
+            new Operations.Span(ActionRecognitionService.FRAMES_STAGE, 0.7, 0.98));
+    private static final List<Operations.Span> TIMELINE = List.of(
+            new Operations.Span(OpticalFlow.PROGRESS_STAGE, 0, 0.4),
+            new Operations.Span(ActionRecognitionService.FRAMES_STAGE, 0.4, 0.5),
+            new Operations.Span(Timeline.PROGRESS_STAGE, 0.5, 1.0));
+
+    /** The recognition now, or as an operation with {@code Prefer: respond-async} (202). */
+    private Object recognize(HttpServletRequest request, String id, boolean timeline, Recognition work)
+            throws Exception {
+        if (OperationSubmitter.wanted(request)) {
+            return async.submit(request, "recognize", id, deadline, timeline ? TIMELINE : CLIP,
+                    scope -> new Operations.Result(work.run(scope), List.of()));
+        }
         try (RequestScope scope = scopes.recognize(request)) {
-            return service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope);
+            return work.run(scope);
         }
     }
 

@@ -15,6 +15,21 @@ final class Examples {
              "timings": {"decode": 4.1, "preprocess": 2.3, "queue": 0.05, "inference": 61.8,
                          "postprocess": 0.2, "total": 68.5}}""";
 
+    static final String OPERATION_NOT_FOUND = """
+            {"type": "urn:visionserve:problem:unknown-operation", "title": "Unknown operation", "status": 404,
+             "detail": "no operation '5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10' (finished operations are kept for visionserve.operations.retention); GET /v1/operations lists them",
+             "instance": "/v1/operations/5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10", "code": "unknown-operation"}""";
+
+    static final String OPERATION_NOT_SUCCEEDED = """
+            {"type": "urn:visionserve:problem:operation-not-succeeded", "title": "No result", "status": 409,
+             "detail": "operation 5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10 is running: it has no result",
+             "instance": "/v1/operations/5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10/result", "code": "operation-not-succeeded"}""";
+
+    static final String OPERATION = """
+            {"id": "5b0c2f4e-3d1a-4c1e-9f0b-2a7c3e8d9f10", "kind": "recognize", "model": "ts_lstm_ucf101",
+             "status": "running", "progress": {"stage": "flow", "completed": 31, "total": 49, "fraction": 0.44},
+             "createdAt": "2026-12-03T16:00:00Z", "startedAt": "2026-12-03T16:00:00.2Z", "updatedAt": "2026-12-03T16:00:09Z"}""";
+
     static final String NOT_FOUND = """
             {"type": "urn:visionserve:problem:unknown-model", "title": "Unknown model", "status": 404,
              "detail": "no model 'resnet9000'; GET /v1/models lists the models served",

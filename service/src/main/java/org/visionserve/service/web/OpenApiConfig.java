@@ -35,6 +35,7 @@ public class OpenApiConfig {
     static final String TAG_CLASSIFICATION = "classification";
     static final String TAG_ACTION = "action-recognition";
     static final String TAG_SEGMENTATION = "segmentation";
+    static final String TAG_OPERATIONS = "operations";
     static final String PROBLEM_REF = "#/components/schemas/Problem";
 
     private static final String DESCRIPTION = """
@@ -63,7 +64,9 @@ public class OpenApiConfig {
                         new Tag().name(TAG_ACTION).description("Action recognition on a video clip or a list of frames "
                                 + "(top-k UCF101 classes)"),
                         new Tag().name(TAG_SEGMENTATION).description("Intervertebral disc segmentation of Dixon MRI "
-                                + "volumes (IVD-Net)")));
+                                + "volumes (IVD-Net)"),
+                        new Tag().name(TAG_OPERATIONS).description("Asynchronous operations (Prefer: respond-async on "
+                                + "recognize and segment): progress, cancel, result, events")));
     }
 
     /**

@@ -177,6 +177,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             }
             return null;
         }
+        if (e.reason() == RequestScope.Reason.CANCELLED) { // an operation's caller stopped it (its error)
+            return respond(problem(HttpStatus.CONFLICT, "cancelled", "Cancelled", e.getMessage()), req);
+        }
         req.setAttribute(RequestMetricsFilter.OUTCOME_ATTRIBUTE, "timeout", RequestAttributes.SCOPE_REQUEST);
         ProblemDetail p = problem(HttpStatus.GATEWAY_TIMEOUT, "deadline-exceeded", "Deadline exceeded",
                 e.getMessage() + "; its work was stopped. Deadlines: visionserve.deadlines.*, or less with a "
@@ -434,6 +437,38 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         HttpHeaders h = new HttpHeaders();
         h.set(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
         return h;
+    }
+
+    private static final org.springframework.web.method.annotation.ExceptionHandlerMethodResolver HANDLERS =
+            new org.springframework.web.method.annotation.ExceptionHandlerMethodResolver(ProblemHandler.class);
+
+    /**
+     * The problem a synchronous request failing with {@code failure} would be answered with, for an
+     * asynchronous operation's {@code error}: the same handler, outside of any request.
+     */
+    ProblemDetail problemFor(Throwable failure, String instance) {
+        WebRequest req = new DetachedWebRequest();
+        ResponseEntity<Object> answer;
+        try {
+            java.lang.reflect.Method m = failure instanceof Exception e ? HANDLERS.resolveMethodByThrowable(e) : null;
+            answer = m != null ? castAnswer(m.invoke(this, failure, req)) : handleException((Exception) failure, req);
+        } catch (Exception | Error e) {
+            answer = null;
+        }
+        if (answer == null || !(answer.getBody() instanceof ProblemDetail p)) {
+            if (answer == null || !(failure instanceof Exception)) {
+                log.error("operation failed", failure);
+            }
+            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                    "the operation failed on the server; the log has the details");
+        }
+        p.setInstance(java.net.URI.create(instance));
+        return p;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ResponseEntity<Object> castAnswer(Object o) {
+        return (ResponseEntity<Object>) o;
     }
 
     private ResponseEntity<Object> respond(ProblemDetail p, WebRequest req) {

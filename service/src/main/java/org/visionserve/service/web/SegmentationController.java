@@ -54,10 +54,15 @@ public class SegmentationController {
 
     private final SegmentationService segmenter;
     private final RequestScopes scopes;
+    private final OperationSubmitter async;
+    private final java.time.Duration deadline;
 
-    public SegmentationController(SegmentationService segmenter, RequestScopes scopes) {
+    public SegmentationController(SegmentationService segmenter, RequestScopes scopes, OperationSubmitter async,
+                                  org.visionserve.service.config.VisionServeProperties props) {
         this.scopes = scopes;
         this.segmenter = segmenter;
+        this.async = async;
+        this.deadline = props.deadlines().segment();
     }
 
     @PostMapping(path = {"/{id}/segment", "/{id}/versions/{version}/segment"},
@@ -131,6 +136,7 @@ public class SegmentationController {
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.SEGMENT_BUSY)))
     @Deadline
+    @RespondAsync
     public ResponseEntity<Object> segment(
             @PathVariable @Parameter(description = "id of a segmentation model (ivd_net by default)",
                     example = "ivd_net") String id,
@@ -147,7 +153,7 @@ public class SegmentationController {
                     + "'mask' and/or 'preview' as base64, comma-separated", example = "mask,preview") List<String> include,
             @RequestHeader(name = HttpHeaders.ACCEPT, required = false) @Parameter(hidden = true) String accept,
             @Parameter(hidden = true) HttpServletRequest request)
-            throws IOException, InterruptedException, ModalityMismatchException, HttpMediaTypeNotAcceptableException {
+            throws Exception {
         Answer answer = format != null ? fromFormat(format) : fromAccept(accept);
         boolean mask = false;
         boolean preview = false;
@@ -166,6 +172,9 @@ public class SegmentationController {
         put(parts, Modality.OPP, opp);
         put(parts, Modality.WAT, wat);
 
+        if (OperationSubmitter.wanted(request)) {
+            return submit(id, version, parts, new SegmentationService.Request(Answer.JSON, mask, preview, true), request);
+        }
         SegmentationService.Outcome out;
         try (RequestScope scope = scopes.segment(request)) {
             out = segmenter.segment(id, version, parts, new SegmentationService.Request(answer, mask, preview), scope);
@@ -183,13 +192,58 @@ public class SegmentationController {
                 .body(out.binary().bytes());
     }
 
+    /**
+     * The segmentation as an operation: the parts are copied out of the request (its files go with it) and
+     * deleted when the operation ends; its result is the JSON answer, its files the mask and the preview.
+     */
+    private ResponseEntity<Object> submit(String id, Integer version, Map<Modality, MultipartFile> parts,
+                                          SegmentationService.Request asked, HttpServletRequest request) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("visionserve-operation-");
+        Map<Modality, org.springframework.core.io.FileSystemResource> copies = new EnumMap<>(Modality.class);
+        try {
+            for (Map.Entry<Modality, MultipartFile> e : parts.entrySet()) {
+                java.nio.file.Path copy = dir.resolve(e.getKey().key);
+                try (java.io.InputStream in = e.getValue().getInputStream()) {
+                    java.nio.file.Files.copy(in, copy);
+                }
+                copies.put(e.getKey(), new org.springframework.core.io.FileSystemResource(copy));
+            }
+            return async.submit(request, "segment", id, deadline, VOLUME, scope -> {
+                try {
+                    SegmentationService.Outcome out = segmenter.segment(id, version, copies, asked, scope);
+                    SegmentationResult r = out.result();
+                    SegmentationResult shown = new SegmentationResult(r.model(), r.device(), r.weights(), r.weightsNote(),
+                            r.input(), r.discs(), r.componentsDropped(), r.minDiscVolumeMm3(), r.foregroundVoxels(),
+                            r.timings(), asked.includeMask() ? r.mask() : null, asked.includePreview() ? r.preview() : null);
+                    List<org.visionserve.service.operations.StoredFile> files = new ArrayList<>();
+                    out.files().forEach((answer, b) -> files.add(new org.visionserve.service.operations.StoredFile(
+                            switch (answer) {
+                                case PNG -> OperationsController.MASK_PNG;
+                                case PREVIEW -> OperationsController.PREVIEW;
+                                default -> OperationsController.MASK_NIFTI_GZ;
+                            }, b.mediaType(), b.fileName(), b.bytes())));
+                    return new org.visionserve.service.operations.Operations.Result(shown, files);
+                } finally {
+                    org.visionserve.service.config.TempDirs.deleteTree(dir);
+                }
+            });
+        } catch (Exception | Error e) {
+            org.visionserve.service.config.TempDirs.deleteTree(dir); // refused before it ran (or the copy failed)
+            throw e;
+        }
+    }
+
+    /** A volume's work for an operation's overall fraction: its slices through the model, then the disc search. */
+    private static final List<org.visionserve.service.operations.Operations.Span> VOLUME = List.of(
+            new org.visionserve.service.operations.Operations.Span(SegmentationService.PROGRESS_STAGE, 0, 0.95));
+
     private static void put(Map<Modality, MultipartFile> parts, Modality m, MultipartFile f) {
         if (f != null) {
             parts.put(m, f);
         }
     }
 
-    private static Answer fromFormat(String format) {
+    static Answer fromFormat(String format) {
         return switch (format.trim().toLowerCase(Locale.ROOT)) {
             case "json" -> Answer.JSON;
             case "mask" -> Answer.MASK;

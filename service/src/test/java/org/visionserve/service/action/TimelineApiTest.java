@@ -72,6 +72,31 @@ class TimelineApiTest extends ActionTestBase {
         }
     }
 
+    /** As an operation (Prefer: respond-async) the timeline's progress ends on its windows, never going back. */
+    @Test
+    void asAnOperationItsProgressCountsTheWindows() throws Exception {
+        org.visionserve.service.OperationsClient ops = new org.visionserve.service.OperationsClient(port);
+        String id = org.visionserve.service.OperationsClient.accepted(ops.submit(
+                "/v1/models/" + TS_LSTM + "/recognize?flow=farneback&segment_seconds=10",
+                List.of(new Http.Part("file", "clip.mp4", "video/mp4", video()))));
+        List<JsonNode> seen = new ArrayList<>();
+        JsonNode done = ops.await(id, op -> op.get("finishedAt") != null, Duration.ofSeconds(280), seen);
+        assertThat(done.get("status").asString()).as(done.toString()).isEqualTo("succeeded");
+        assertThat(done.get("result").get("segments")).hasSize(3);
+        JsonNode last = done.get("progress");
+        assertThat(last.get("stage").asString()).isEqualTo("windows");
+        assertThat(last.get("completed").asLong()).isEqualTo(last.get("total").asLong()).isEqualTo(3);
+        assertThat(last.get("fraction").asDouble()).isEqualTo(1.0);
+        boolean windows = false;
+        for (JsonNode op : seen) {
+            String stage = op.get("progress").get("stage").asString();
+            windows |= stage.equals("windows");
+            if (windows) {
+                assertThat(stage).as("after the windows began: %s", seen).isEqualTo("windows");
+            }
+        }
+    }
+
     @Test
     void thirtySecondsInTenSecondWindows() throws IOException {
         OpticalFlow flow = service.pipeline().flow();
