@@ -101,9 +101,9 @@ class OpenApiDocumentTest extends ServiceTestBase {
                 }
             }
         }
-        assertThat(operationIds).containsExactly("cancelOperation", "classify", "classifyBatch", "getModel",
+        assertThat(operationIds).containsExactlyInAnyOrder("cancelOperation", "classify", "classifyBatch", "getModel",
                 "getOperation", "getOperationResult", "listModels", "listOperations", "recognize", "segment",
-                "streamOperationEvents");
+                "streamOperationEvents", "classifyVersion", "classifyBatchVersion", "recognizeVersion", "segmentVersion");
         JsonNode paths = doc.get("paths");
         assertThat(paths.get("/v1/models/{id}/recognize").get("post").get("tags").get(0).asString())
                 .isEqualTo("action-recognition");

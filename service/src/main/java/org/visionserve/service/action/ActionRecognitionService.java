@@ -35,10 +35,10 @@ import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.DirectBuffers;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ModelRunner;
-import org.visionserve.service.runtime.ServedModel;
 import org.visionserve.service.runtime.UnknownModelException;
 
 /**
@@ -111,7 +111,7 @@ public class ActionRecognitionService implements DisposableBean {
     /** Recognises the action in a video file (MP4, MOV, WebM, AVI). */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK, RequestScope scope)
             throws InterruptedException {
-        return recognizeVideo(headId, video, flow, topK, null, scope);
+        return recognizeVideo(headId, null, video, flow, topK, null, scope);
     }
 
     /**
@@ -120,17 +120,50 @@ public class ActionRecognitionService implements DisposableBean {
      */
     public RecognitionResult recognizeVideo(String headId, byte[] video, FlowMethod flow, int topK,
                                             String segmentSeconds, RequestScope scope) throws InterruptedException {
+        return recognizeVideo(headId, null, video, flow, topK, segmentSeconds, scope);
+    }
+
+    /** As above with {@code version} of the head (null: its highest serving one). */
+    public RecognitionResult recognizeVideo(String headId, Integer version, byte[] video, FlowMethod flow, int topK,
+                                            String segmentSeconds, RequestScope scope) throws InterruptedException {
         double seconds = segmentSeconds == null ? 0 : Timeline.parse(segmentSeconds, props.timeline().limits(),
                 ActionProperties.MIN_SEGMENT_SECONDS_KEY);
-        return recognize(headId, flow, topK, seconds, scope, p -> p.decoder().measure(video),
+        return recognize(headId, version, flow, topK, seconds, scope, p -> p.decoder().measure(video),
                 (p, shape) -> p.decoder().decode(video, shape, scope));
     }
 
     /** Recognises the action in frame images given in time order. */
     public RecognitionResult recognizeFrames(String headId, List<byte[]> frames, FlowMethod flow, int topK,
                                              RequestScope scope) throws InterruptedException {
-        return recognize(headId, flow, topK, 0, scope, p -> p.decoder().measureImages(frames),
+        return recognizeFrames(headId, null, frames, flow, topK, scope);
+    }
+
+    /** As above with {@code version} of the head (null: its highest serving one). */
+    public RecognitionResult recognizeFrames(String headId, Integer version, List<byte[]> frames, FlowMethod flow,
+                                             int topK, RequestScope scope) throws InterruptedException {
+        return recognize(headId, version, flow, topK, 0, scope, p -> p.decoder().measureImages(frames),
                 (p, shape) -> p.decoder().decodeImages(frames, shape, scope));
+    }
+
+    /**
+     * The head ({@code version}, or its highest serving one) and the two feature models (their highest
+     * serving versions), each held for the whole request so a reload meanwhile does not touch them.
+     */
+    private RecognitionResult recognize(String headId, Integer version, FlowMethod flow, int topK,
+                                        double segmentSeconds, RequestScope scope,
+                                        Function<ClipPipeline, ClipShape> measure,
+                                        BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
+            throws InterruptedException {
+        // Every model check before any work: a wrong id costs nothing.
+        try (ModelLease head = repository.acquire(headId, version)) {
+            if (head.metadata().task() != Task.ACTION_RECOGNITION) {
+                throw new WrongTaskException(headId, head.metadata().task().id(), Task.ACTION_RECOGNITION.id());
+            }
+            try (ModelLease rgb = featureModel(props.rgbModel(), "rgb-model", 3);
+                 ModelLease flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK)) {
+                return recognize(head, rgb, flowModel, flow, topK, segmentSeconds, scope, measure, decode);
+            }
+        }
     }
 
     /**
@@ -138,17 +171,12 @@ public class ActionRecognitionService implements DisposableBean {
      * @param measure        the upload measured from its headers (nothing decoded)
      * @param decode         the upload decoded within its measured shape
      */
-    private RecognitionResult recognize(String headId, FlowMethod flow, int topK, double segmentSeconds,
-                                        RequestScope scope, Function<ClipPipeline, ClipShape> measure,
+    private RecognitionResult recognize(ModelLease head, ModelLease rgb, ModelLease flowModel, FlowMethod flow,
+                                        int topK, double segmentSeconds, RequestScope scope,
+                                        Function<ClipPipeline, ClipShape> measure,
                                         BiFunction<ClipPipeline, ClipShape, DecodedClip> decode)
             throws InterruptedException {
-        // Every model check before any work: a wrong id costs nothing.
-        ServedModel head = repository.ready(headId);
-        if (head.metadata().task() != Task.ACTION_RECOGNITION) {
-            throw new WrongTaskException(headId, head.metadata().task().id(), Task.ACTION_RECOGNITION.id());
-        }
-        ServedModel rgb = featureModel(props.rgbModel(), "rgb-model", 3);
-        ServedModel flowModel = featureModel(props.flowModel(), "flow-model", 2 * FrameSampling.STACK);
+        String headId = head.id();
         StreamNormalization norm = normalization(rgb.metadata(), flowModel.metadata());
         Timeline.Limits timelineLimits = props.timeline().limits();
 
@@ -238,14 +266,14 @@ public class ActionRecognitionService implements DisposableBean {
 
     /** The three networks of one request, with its input buffers: a prepared sampling to its scores. */
     private final class Streams {
-        private final ServedModel head;
-        private final ServedModel rgb;
-        private final ServedModel flow;
+        private final ModelLease head;
+        private final ModelLease rgb;
+        private final ModelLease flow;
         private final DirectBuffers.Lease headInput;
         private final RequestScope scope;
         private final StageTimer timer;
 
-        Streams(ServedModel head, ServedModel rgb, ServedModel flow, DirectBuffers.Lease headInput,
+        Streams(ModelLease head, ModelLease rgb, ModelLease flow, DirectBuffers.Lease headInput,
                 RequestScope scope, StageTimer timer) {
             this.head = head;
             this.rgb = rgb;
@@ -274,10 +302,10 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** A feature model of the pipeline, ready, of the right task and input channels. */
-    private ServedModel featureModel(String id, String key, int channels) {
-        ServedModel m;
+    private ModelLease featureModel(String id, String key, int channels) {
+        ModelLease m;
         try {
-            m = repository.ready(id);
+            m = repository.acquire(id, null);
         } catch (UnknownModelException e) {
             throw new FeatureModelException("the clip pipeline's feature model '" + id + "' ("
                     + ActionProperties.PREFIX + key + ") is not in the model repository");
@@ -288,6 +316,7 @@ public class ActionRecognitionService implements DisposableBean {
                 || shape[2] != ClipTensors.CROP || shape[3] != ClipTensors.CROP || meta.preprocessing() == null
                 || meta.outputs().stream().noneMatch(o -> o.name().equals("features"))
                 || meta.outputs().stream().noneMatch(o -> o.name().equals("logits"))) {
+            m.close();
             throw new FeatureModelException("model '" + id + "' (" + ActionProperties.PREFIX + key
                     + ") is not an action feature model with input [B," + channels + ",224,224] and outputs"
                     + " features, logits");
@@ -311,7 +340,7 @@ public class ActionRecognitionService implements DisposableBean {
      * concurrent clips share); its runner's queue and runs go to {@code timer} under the ResNet's id, its
      * frames to the scope's progress after the {@code framesBefore} of the other stream.
      */
-    private StreamRun runStream(ServedModel model, FloatBuffer input, int frameFloats, int channels, int framesBefore,
+    private StreamRun runStream(ModelLease model, FloatBuffer input, int frameFloats, int channels, int framesBefore,
                                 RequestScope scope, StageTimer timer) throws InterruptedException {
         float[] features = null;
         float[] logits = null;
@@ -338,7 +367,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** The head's logits for the {@code [1, 25, 4096]} features. */
-    private static float[] runHead(ServedModel head, FloatBuffer features, RequestScope scope, StageTimer timer)
+    private static float[] runHead(ModelLease head, FloatBuffer features, RequestScope scope, StageTimer timer)
             throws InterruptedException {
         String inputName = head.metadata().inputs().get(0).name();
         long[] shape = {1, POINTS, 2 * Fusion.FEATURES};
@@ -349,7 +378,7 @@ public class ActionRecognitionService implements DisposableBean {
     }
 
     /** A run's wait for its runner and the run itself, under the model that ran. */
-    private static void addRun(StageTimer timer, ServedModel model, ModelRunner.Timed<?> run) {
+    private static void addRun(StageTimer timer, ModelLease model, ModelRunner.Timed<?> run) {
         timer.add(model.id(), device(model), Stage.QUEUE, run.queueNanos());
         timer.add(model.id(), device(model), Stage.INFERENCE, run.runNanos());
     }
@@ -363,11 +392,11 @@ public class ActionRecognitionService implements DisposableBean {
         return meta.labels() == null ? null : meta.labels().classes();
     }
 
-    private static String device(ServedModel m) {
+    private static String device(ModelLease m) {
         return m.device().name().toLowerCase(Locale.ROOT);
     }
 
-    private static ModelUse use(ServedModel m) {
+    private static ModelUse use(ModelLease m) {
         ModelMetadata meta = m.metadata();
         return new ModelUse(m.id(), device(m), meta.weights() == null ? "unknown" : meta.weights().source());
     }

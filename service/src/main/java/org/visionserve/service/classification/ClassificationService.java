@@ -25,10 +25,10 @@ import org.visionserve.service.pipeline.TopK;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.DirectBuffers;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ModelRunner;
-import org.visionserve.service.runtime.ServedModel;
 
 /**
  * The classification pipeline: decode each image, preprocess it as the model's metadata says into
@@ -79,7 +79,23 @@ public class ClassificationService {
      */
     public ClassificationResult classify(String modelId, List<ImageInput> images, int topK, RequestScope scope)
             throws InterruptedException {
-        ServedModel model = repository.ready(modelId);
+        return classify(modelId, null, images, topK, scope);
+    }
+
+    /**
+     * As {@link #classify(String, List, int, RequestScope)} with {@code version} of the model (null: its
+     * highest serving one), held for the whole request so a reload meanwhile does not touch it.
+     */
+    public ClassificationResult classify(String modelId, Integer version, List<ImageInput> images, int topK,
+                                         RequestScope scope) throws InterruptedException {
+        try (ModelLease model = repository.acquire(modelId, version)) {
+            return classify(model, images, topK, scope);
+        }
+    }
+
+    private ClassificationResult classify(ModelLease model, List<ImageInput> images, int topK, RequestScope scope)
+            throws InterruptedException {
+        String modelId = model.id();
         ModelMetadata meta = model.metadata();
         if (meta.task() != Task.CLASSIFICATION) {
             throw new WrongTaskException(modelId, meta.task().id(), Task.CLASSIFICATION.id());

@@ -29,6 +29,7 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * @param defaults       the models exported with seeded demo weights when the repository lacks them
      * @param exportDefaults whether that first-run export happens at all
      * @param settings       per model id: overrides of the defaults below
+     * @param pollInterval   how often the repository is scanned for new, changed and removed models; 0 = never
      */
     public record Models(@DefaultValue("./models") Path dir,
                          @DefaultValue("inception_next_tiny,ivd_net") List<String> defaults,
@@ -38,7 +39,8 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                          @DefaultValue("1") int concurrency,
                          @DefaultValue("64") int queueCapacity,
                          @DefaultValue Batching batching,
-                         Map<String, ModelSettings> settings) {
+                         Map<String, ModelSettings> settings,
+                         @DefaultValue("0s") Duration pollInterval) {
 
         public Models {
             settings = settings == null ? Map.of() : Map.copyOf(settings);
@@ -55,11 +57,14 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                            List<Integer> preferredBatchSizes) {
     }
 
-    /** Overrides for one model; a null field takes the model-wide default. */
+    /**
+     * Overrides for one model; a null field takes the model-wide default. {@code versionPolicy}: which
+     * versions are served ({@link VersionPolicy}; default {@code latest:1}).
+     */
     public record ModelSettings(Boolean enabled, Device device, CudaFallback cudaFallback, Integer concurrency,
                                 Integer queueCapacity, Integer intraOpThreads, Integer interOpThreads,
                                 Integer maxBatchSize, Long maxQueueDelayMicroseconds,
-                                List<Integer> preferredBatchSizes) {
+                                List<Integer> preferredBatchSizes, String versionPolicy) {
     }
 
     /**
@@ -152,7 +157,7 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
     public EffectiveSettings settingsFor(String modelId) {
         ModelSettings s = models.settings().get(modelId);
         if (s == null) {
-            s = new ModelSettings(null, null, null, null, null, null, null, null, null, null);
+            s = new ModelSettings(null, null, null, null, null, null, null, null, null, null, null);
         }
         Batching b = models.batching();
         List<Integer> preferred = or(s.preferredBatchSizes(), b.preferredBatchSizes());
@@ -170,6 +175,16 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
                 Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId(),
                 runtime.allowSpinning(), Math.max(1, or(s.maxBatchSize(), b.maxBatchSize())),
                 Math.max(0, or(s.maxQueueDelayMicroseconds(), b.maxQueueDelayMicroseconds())), List.copyOf(preferred));
+    }
+
+    /**
+     * The model's version policy.
+     *
+     * @throws IllegalArgumentException if the configured one cannot be read
+     */
+    public VersionPolicy versionPolicyFor(String modelId) {
+        ModelSettings s = models.settings().get(modelId);
+        return VersionPolicy.parse(s == null ? null : s.versionPolicy());
     }
 
     private static <T> T or(T value, T fallback) {

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -212,8 +213,11 @@ public class ServiceMetrics implements StageTimer.Recorder {
                 .register(registry);
     }
 
+    /** The model's info and load time, replacing what a previous load registered (device and status may differ). */
     public void registerModel(String model, String task, String device, String weights, String status,
                               double loadSeconds) {
+        registry.find("visionserve.model.info").tag("model", model).meters().forEach(registry::remove);
+        registry.find("visionserve.model.load").tag("model", model).meters().forEach(registry::remove);
         Tags tags = Tags.of("model", model, "device", device);
         Gauge.builder("visionserve.model.info", () -> 1)
                 .description("Models the service knows of, with the device bound and the load status")
@@ -225,6 +229,20 @@ public class ServiceMetrics implements StageTimer.Recorder {
                     .description("Time to create the model's session and warm it up")
                     .baseUnit("seconds")
                     .tags(tags)
+                    .strongReference(true)
+                    .register(registry);
+        }
+    }
+
+    /**
+     * One series per state of a model's version, 1 for the state it is in and 0 for the others (none at 1
+     * once it is gone): {@code state} reads it now.
+     */
+    public void registerModelState(String model, int version, Supplier<String> state, List<String> states) {
+        for (String s : states) {
+            Gauge.builder("visionserve.model.state", () -> s.equals(state.get()) ? 1 : 0)
+                    .description("State of each version of each model: 1 for the state it is in")
+                    .tags("model", model, "version", String.valueOf(version), "state", s)
                     .strongReference(true)
                     .register(registry);
         }

@@ -3,7 +3,7 @@ package org.visionserve.service.runtime;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
-/** Where a model of the repository stands. */
+/** Where a model of the repository, or one of its versions, stands. */
 public enum ModelStatus {
     /** Found, session being created or warmed up. */
     LOADING,
@@ -12,7 +12,11 @@ public enum ModelStatus {
     /** Could not be loaded; the reason is kept with the model. */
     FAILED,
     /** Switched off by configuration. */
-    DISABLED;
+    DISABLED,
+    /** Unloaded (by the repository API or the poller), its last requests still finishing on it. */
+    UNLOADING,
+    /** Not loaded: unloaded, or a version the model's version policy does not serve. */
+    UNLOADED;
 
     @JsonValue
     public String id() {

@@ -7,9 +7,12 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
 /**
- * Health contributor {@code models}, part of the readiness group: UP only once every enabled model
- * is loaded and warmed up. A model that failed keeps readiness DOWN and is listed with its reason
- * (the other models still serve their requests).
+ * Health contributor {@code models}, part of the readiness group: UP once the start-up load is done, at
+ * least one model serves and no model that should serve has failed. Models unloaded through the
+ * repository API (or removed from the folder) do not count; one being loaded after start-up does not
+ * hold readiness back (it answers 503 model-loading meanwhile, the others serve), and a reload keeps the
+ * serving version READY throughout. A model that failed keeps readiness DOWN and is listed with its
+ * reason (the other models still serve their requests) until it is loaded or unloaded.
  */
 @Component("models")
 public class ModelsHealthIndicator implements HealthIndicator {
@@ -24,7 +27,7 @@ public class ModelsHealthIndicator implements HealthIndicator {
     public Health health() {
         Map<String, Object> details = new LinkedHashMap<>();
         boolean allReady = true;
-        int enabled = 0;
+        int serving = 0;
         for (ServedModel m : repository.all()) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("status", m.status().id());
@@ -35,16 +38,18 @@ public class ModelsHealthIndicator implements HealthIndicator {
                 d.put("error", m.error());
             }
             details.put(m.id(), d);
-            if (m.status() != ModelStatus.DISABLED) {
-                enabled++;
-                allReady &= m.status() == ModelStatus.READY;
+            ModelStatus status = m.status();
+            if (status == ModelStatus.READY) {
+                serving++;
+            } else if (status == ModelStatus.FAILED) {
+                allReady = false;
             }
         }
-        Health.Builder b = repository.loadingDone() && allReady && enabled > 0 ? Health.up() : Health.down();
+        Health.Builder b = repository.loadingDone() && allReady && serving > 0 ? Health.up() : Health.down();
         if (!repository.loadingDone()) {
             b.withDetail("loading", true);
-        } else if (enabled == 0) {
-            b.withDetail("reason", "no enabled models in the repository");
+        } else if (serving == 0) {
+            b.withDetail("reason", "no model serves (none enabled, loaded or ready)");
         }
         return b.withDetail("models", details).build();
     }

@@ -1,32 +1,35 @@
 package org.visionserve.service.runtime;
 
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.visionserve.export.ModelMetadata;
+import org.visionserve.service.config.VersionPolicy;
 import org.visionserve.service.config.VisionServeProperties.Device;
 import org.visionserve.service.config.VisionServeProperties.EffectiveSettings;
 
 /**
- * One model of the repository: its metadata, settings and load state, and (once ready) its runner.
- * Written by the loader thread only; read by request threads, hence volatile.
+ * One model of the repository: its settings, version policy and versions. Its state, metadata and device
+ * are those of the version unversioned requests use, the highest one serving. Changed by the repository's
+ * lifecycle operations (one at a time); read by request threads.
  */
 public final class ServedModel {
 
     private final String id;
     private final Path dir;
     private final EffectiveSettings settings;
-    private volatile ModelStatus status;
-    private volatile ModelMetadata metadata;
-    private volatile Device device;
-    private volatile String deviceNote;
+    private final VersionPolicy policy;
+    private final Map<Integer, ModelVersion> versions = new ConcurrentSkipListMap<>();
+    /** Why the model as a whole cannot load (no version, a bad policy, unreadable folder); null otherwise. */
     private volatile String error;
-    private volatile double loadSeconds = -1;
-    private volatile ModelRunner runner;
+    private volatile boolean unloaded;
 
-    ServedModel(String id, Path dir, EffectiveSettings settings) {
+    ServedModel(String id, Path dir, EffectiveSettings settings, VersionPolicy policy) {
         this.id = id;
         this.dir = dir;
         this.settings = settings;
-        this.status = settings.enabled() ? ModelStatus.LOADING : ModelStatus.DISABLED;
+        this.policy = policy;
     }
 
     public String id() {
@@ -41,53 +44,151 @@ public final class ServedModel {
         return settings;
     }
 
+    /** Null when the configured policy could not be read (the model is then failed with the reason). */
+    public VersionPolicy policy() {
+        return policy;
+    }
+
+    /** Every version found, in ascending order. */
+    public Collection<ModelVersion> versions() {
+        return versions.values();
+    }
+
+    public ModelVersion version(int number) {
+        return versions.get(number);
+    }
+
+    /**
+     * Ready if a version serves; else loading if one loads, unloading while unloaded ones finish their
+     * requests, unloaded, failed if a version (or the model) failed, disabled by configuration.
+     */
     public ModelStatus status() {
-        return status;
+        if (!settings.enabled()) {
+            return ModelStatus.DISABLED;
+        }
+        boolean loading = false;
+        boolean unloading = false;
+        boolean failed = error != null;
+        for (ModelVersion v : versions.values()) {
+            switch (v.status()) {
+                case READY -> {
+                    return ModelStatus.READY;
+                }
+                case LOADING -> loading = true;
+                case UNLOADING -> unloading = true;
+                case FAILED -> failed = true;
+                default -> { }
+            }
+        }
+        if (loading) {
+            return ModelStatus.LOADING;
+        }
+        if (unloaded) {
+            return unloading ? ModelStatus.UNLOADING : ModelStatus.UNLOADED;
+        }
+        if (failed) {
+            return ModelStatus.FAILED;
+        }
+        return versions.isEmpty() ? ModelStatus.LOADING : ModelStatus.UNLOADED;
     }
 
-    /** Null until model.json was read. */
+    /** The highest serving version, or null. */
+    public ModelVersion serving() {
+        for (ModelVersion v : ((ConcurrentSkipListMap<Integer, ModelVersion>) versions).descendingMap().values()) {
+            if (v.instance() != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** The serving version's metadata, else that read last; null until one was read. */
     public ModelMetadata metadata() {
-        return metadata;
+        ModelVersion v = serving();
+        return v != null ? v.metadata() : lastMetadata;
     }
 
-    /** The device the session is bound to; null unless ready. */
+    private volatile ModelMetadata lastMetadata;
+
+    void lastMetadata(ModelMetadata meta) {
+        this.lastMetadata = meta;
+    }
+
+    /** The device the serving version is bound to; null unless one serves. */
     public Device device() {
-        return device;
+        ModelVersion v = serving();
+        return v == null ? null : v.device();
     }
 
     public String deviceNote() {
-        return deviceNote;
+        ModelVersion v = serving();
+        ModelVersion.Instance i = v == null ? null : v.instance();
+        return i == null ? null : i.deviceNote;
     }
 
-    /** Why the model failed to load; null otherwise. */
+    /** Why the model does not serve (the model's or its highest failed version's reason); null when it serves. */
     public String error() {
-        return error;
+        if (status() == ModelStatus.READY) {
+            return null;
+        }
+        if (error != null) {
+            return error;
+        }
+        String why = null;
+        for (ModelVersion v : versions.values()) {
+            if (v.status() == ModelStatus.FAILED) {
+                why = v.reason();
+            }
+        }
+        return why;
     }
 
-    /** Session creation plus warm-up, or -1 if not loaded. */
+    /** The serving version's session creation plus warm-up, or -1. */
     public double loadSeconds() {
-        return loadSeconds;
+        ModelVersion v = serving();
+        return v == null ? -1 : v.loadSeconds();
     }
 
-    /** Null unless ready. */
+    /**
+     * The serving version's runner, for inspection (tests, metrics); null unless one serves. Requests
+     * use a {@link ModelLease}, which keeps the runner open while they run.
+     */
     public ModelRunner runner() {
-        return runner;
+        ModelVersion v = serving();
+        ModelVersion.Instance i = v == null ? null : v.instance();
+        return i == null ? null : i.runner;
     }
 
-    void metadata(ModelMetadata metadata) {
-        this.metadata = metadata;
+    /** Requests waiting for the runners of every serving version. */
+    public int queueDepth() {
+        return versions.values().stream().mapToInt(ModelVersion::queueDepth).sum();
     }
 
-    void ready(ModelRunner runner, Device device, String deviceNote, double loadSeconds) {
-        this.runner = runner;
-        this.device = device;
-        this.deviceNote = deviceNote;
-        this.loadSeconds = loadSeconds;
-        this.status = ModelStatus.READY;
+    /** True once unloaded (by the API, or the poller when its folder went), until loaded again. */
+    public boolean unloaded() {
+        return unloaded;
     }
 
-    void failed(String error) {
+    /** A hold on the highest serving version, or null when none serves. */
+    ModelLease leaseLatest() {
+        for (ModelVersion v : ((ConcurrentSkipListMap<Integer, ModelVersion>) versions).descendingMap().values()) {
+            ModelLease lease = v.lease();
+            if (lease != null) {
+                return lease;
+            }
+        }
+        return null;
+    }
+
+    Map<Integer, ModelVersion> versionMap() {
+        return versions;
+    }
+
+    void error(String error) {
         this.error = error;
-        this.status = ModelStatus.FAILED;
+    }
+
+    void unloaded(boolean unloaded) {
+        this.unloaded = unloaded;
     }
 }

@@ -20,10 +20,10 @@ import org.visionserve.service.pipeline.Stage;
 import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.pipeline.WrongTaskException;
 import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
-import org.visionserve.service.runtime.ServedModel;
 import org.visionserve.service.segmentation.SegmentationResult.DiscView;
 import org.visionserve.service.segmentation.SegmentationResult.EncodedFile;
 import org.visionserve.service.segmentation.SegmentationResult.Timings;
@@ -141,7 +141,21 @@ public class SegmentationService {
     /** Segments the examination given as one upload per modality (all four required). */
     public Outcome segment(String modelId, Map<Modality, ? extends InputStreamSource> uploads, Request request,
                            RequestScope scope) throws IOException, InterruptedException, ModalityMismatchException {
-        ServedModel model = repository.ready(modelId);
+        return segment(modelId, null, uploads, request, scope);
+    }
+
+    /** As above with {@code version} of the model (null: its highest serving one), held for the whole request. */
+    public Outcome segment(String modelId, Integer version, Map<Modality, ? extends InputStreamSource> uploads,
+                           Request request, RequestScope scope)
+            throws IOException, InterruptedException, ModalityMismatchException {
+        try (ModelLease model = repository.acquire(modelId, version)) {
+            return segment(model, uploads, request, scope);
+        }
+    }
+
+    private Outcome segment(ModelLease model, Map<Modality, ? extends InputStreamSource> uploads, Request request,
+                            RequestScope scope) throws IOException, InterruptedException, ModalityMismatchException {
+        String modelId = model.id();
         ModelMetadata meta = model.metadata();
         if (meta.task() != Task.SEGMENTATION) {
             throw new WrongTaskException(modelId, meta.task().id(), Task.SEGMENTATION.id());
@@ -201,7 +215,7 @@ public class SegmentationService {
         }
     }
 
-    private Outcome run(ServedModel model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
+    private Outcome run(ModelLease model, ModelMetadata meta, Map<Modality, ? extends InputStreamSource> uploads,
                         Request request, RequestScope scope, int netRows, int netCols, int slices, StageTimer timer)
             throws IOException, InterruptedException, ModalityMismatchException {
         String modelId = model.id();

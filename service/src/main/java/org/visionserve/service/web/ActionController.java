@@ -75,7 +75,8 @@ public class ActionController {
         this.maxClipBytes = props.limits().maxBytes().toBytes();
     }
 
-    @PostMapping(path = "/{id}/recognize", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+    @PostMapping(path = {"/{id}/recognize", "/{id}/versions/{version}/recognize"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(operationId = "recognize", summary = "Recognise the action in a video clip or a list of frames",
             description = DESCRIPTION,
@@ -98,10 +99,10 @@ public class ActionController {
     @ApiResponse(responseCode = "400", description = "invalid parameter (top_k, flow, segment_seconds) or no video / frames part",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_BAD_FLOW)))
-    @ApiResponse(responseCode = "404", description = "no such model",
+    @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_NOT_FOUND)))
-    @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled",
+    @ApiResponse(responseCode = "409", description = "the model is not an action-recognition head, or is disabled or unloaded (model-unloaded)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.CLIP_WRONG_TASK)))
     @ApiResponse(responseCode = "413", description = "bytes, duration, frames, frame size or aspect ratio over its "
@@ -124,6 +125,8 @@ public class ActionController {
     public Object recognizeMultipart(
             @PathVariable @Parameter(description = "id of an action-recognition head model: ts_lstm_ucf101 or "
                     + "temporal_inception_ucf101 by default", example = "ts_lstm_ucf101") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart(name = "file", required = false) @Parameter(hidden = true) MultipartFile file,
             @RequestPart(name = "frames", required = false) @Parameter(hidden = true) List<MultipartFile> frames,
             @RequestParam(name = "flow", required = false) @Parameter(description = "optical flow: tvl1 or "
@@ -147,7 +150,7 @@ public class ActionController {
             }
             byte[] video = file.getBytes();
             return recognize(request, id, segmentSeconds != null,
-                    scope -> service.recognizeVideo(id, video, method, k, segmentSeconds, scope));
+                    scope -> service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope));
         }
         if (segmentSeconds != null) {
             throw new InvalidParameterException(Timeline.PARAMETER, Timeline.PARAMETER + " needs a video with a"
@@ -157,14 +160,16 @@ public class ActionController {
         for (MultipartFile f : frames) {
             images.add(f.getBytes());
         }
-        return recognize(request, id, false, scope -> service.recognizeFrames(id, images, method, k, scope));
+        return recognize(request, id, false, scope -> service.recognizeFrames(id, version, images, method, k, scope));
     }
 
-    @PostMapping(path = "/{id}/recognize", consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
+    @PostMapping(path = {"/{id}/recognize", "/{id}/versions/{version}/recognize"},
+            consumes = {"video/*", MediaType.APPLICATION_OCTET_STREAM_VALUE},
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
     public Object recognizeRaw(
             @PathVariable String id,
+            @PathVariable(required = false) Integer version,
             @RequestParam(name = "flow", required = false) String flow,
             @RequestParam(name = "top_k", required = false) Integer topK,
             @RequestParam(name = Timeline.PARAMETER, required = false) String segmentSeconds,
@@ -173,7 +178,7 @@ public class ActionController {
         FlowMethod method = service.flowMethod(id, flow);
         byte[] video = readBounded(request);
         return recognize(request, id, segmentSeconds != null,
-                scope -> service.recognizeVideo(id, video, method, k, segmentSeconds, scope));
+                scope -> service.recognizeVideo(id, version, video, method, k, segmentSeconds, scope));
     }
 
     /** What the request's work may throw. */

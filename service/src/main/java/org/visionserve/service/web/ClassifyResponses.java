@@ -23,10 +23,10 @@ import org.visionserve.service.classification.ClassificationResult;
                 + "Request-Timeout, no image)",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.BAD_REQUEST))),
-        @ApiResponse(responseCode = "404", description = "no such model",
+        @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.NOT_FOUND))),
-        @ApiResponse(responseCode = "409", description = "the model is not a classifier, or is disabled",
+        @ApiResponse(responseCode = "409", description = "the model is not a classifier, or is disabled or unloaded (model-unloaded)",
                 content = @Content(mediaType = "application/problem+json", schema = @Schema(implementation = Problem.class),
                         examples = @ExampleObject(value = Examples.WRONG_TASK))),
         @ApiResponse(responseCode = "413", description = "body, pixel count, aspect ratio or image count over its limit, or "

@@ -39,6 +39,9 @@ public class ModelController {
     static final String MAX_IMAGE_BYTES_KEY = "visionserve.limits.max-image-bytes";
     private static final String PROBLEM = MediaType.APPLICATION_PROBLEM_JSON_VALUE;
     private static final String CLASSIFIER_ID = "id of a classification model (GET /v1/models lists them with their task)";
+    /** The inference paths' version, in the paths {@code /v1/models/{id}/versions/{version}/...}. */
+    static final String VERSION_DOC = "version of the model (a positive integer; GET /v1/models/{id} lists them); "
+            + "the paths without /versions/{version} use the highest ready version";
 
     private final ModelRepository repository;
     private final ClassificationService classifier;
@@ -77,7 +80,8 @@ public class ModelController {
         return ModelView.of(repository.get(id), admission);
     }
 
-    @PostMapping(path = "/{id}/classify", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+    @PostMapping(path = {"/{id}/classify", "/{id}/versions/{version}/classify"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Tag(name = OpenApiConfig.TAG_CLASSIFICATION)
     @Operation(operationId = "classify", summary = "Classify one image",
@@ -99,31 +103,36 @@ public class ModelController {
     @Deadline
     public ClassificationResult classifyMultipart(
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart("file") @Parameter(hidden = true) MultipartFile file,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         try (RequestScope scope = scopes.classify(request)) {
-            return classifier.classify(id, List.of(input(file)), k, scope);
+            return classifier.classify(id, version, List.of(input(file)), k, scope);
         }
     }
 
-    @PostMapping(path = "/{id}/classify", consumes = {"image/*", MediaType.APPLICATION_OCTET_STREAM_VALUE}, produces = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping(path = {"/{id}/classify", "/{id}/versions/{version}/classify"},
+            consumes = {"image/*", MediaType.APPLICATION_OCTET_STREAM_VALUE}, produces = MediaType.APPLICATION_JSON_VALUE)
     @Operation(hidden = true) // documented with the multipart variant: one operation, several body types
     public ClassificationResult classifyRaw(
             @PathVariable @Parameter(example = "inception_next_tiny") String id,
+            @PathVariable(required = false) Integer version,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
             @Parameter(hidden = true) HttpServletRequest request) throws IOException, InterruptedException {
         int k = classifier.topK(topK);
         byte[] body = readBounded(request);
         try (RequestScope scope = scopes.classify(request)) {
-            return classifier.classify(id, List.of(new ImageInput(null, body, request.getContentType())), k, scope);
+            return classifier.classify(id, version, List.of(new ImageInput(null, body, request.getContentType())), k, scope);
         }
     }
 
-    @PostMapping(path = "/{id}/classify-batch", consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
+    @PostMapping(path = {"/{id}/classify-batch", "/{id}/versions/{version}/classify-batch"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE,
             produces = MediaType.APPLICATION_JSON_VALUE)
     @Tag(name = OpenApiConfig.TAG_CLASSIFICATION)
     @Operation(operationId = "classifyBatch",
@@ -134,6 +143,8 @@ public class ModelController {
     @Deadline
     public ClassificationResult classifyBatch(
             @PathVariable @Parameter(description = CLASSIFIER_ID, example = "inception_next_tiny") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart("files") @Parameter(description = "the images") List<MultipartFile> files,
             @RequestParam(name = "top_k", required = false) @Parameter(description = "classes to return (default 5)",
                     example = "5") Integer topK,
@@ -144,7 +155,7 @@ public class ModelController {
             inputs.add(input(f));
         }
         try (RequestScope scope = scopes.classify(request)) {
-            return classifier.classify(id, inputs, k, scope);
+            return classifier.classify(id, version, inputs, k, scope);
         }
     }
 

@@ -12,6 +12,7 @@ import org.visionserve.export.models.SliceInput;
 import org.visionserve.export.weights.WeightSource.Provenance;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.ModelStatus;
+import org.visionserve.service.runtime.ModelVersion;
 import org.visionserve.service.runtime.ServedModel;
 
 /** A model as the API shows it: what it is, what it expects, where its weights come from, and its state. */
@@ -40,7 +41,28 @@ public record ModelView(
         Runner runner,
         @Schema(description = "session creation plus warm-up, seconds") Double loadSeconds,
         String exportedAt,
-        String exporterVersion) {
+        String exporterVersion,
+        @Schema(description = "which versions are served: latest:N, all or specific:V1,V2 "
+                + "(visionserve.models.settings.<id>.version-policy)", example = "latest:1") String versionPolicy,
+        @Schema(description = "the versions found in the repository, ascending; unversioned requests use the highest "
+                + "ready one, /v1/models/{id}/versions/{version}/... a given one") List<Version> versions) {
+
+    /** One version of the model: its state and, once loaded, its device, load time and checksum. */
+    @Schema(name = "ModelVersion")
+    public record Version(@Schema(example = "1") int version, @Schema(example = "ready") ModelStatus status,
+                          @Schema(description = "why it is not ready: its load error, unloaded, not in the version "
+                                  + "policy") String reason,
+                          @Schema(example = "cpu") String device,
+                          @Schema(description = "session creation plus warm-up, seconds") Double loadSeconds,
+                          @Schema(description = "SHA-256 of its model.onnx") String modelSha256) {
+
+        static Version of(ModelVersion v) {
+            ModelMetadata meta = v.metadata();
+            return new Version(v.number(), v.status(), v.reason(),
+                    v.device() == null ? null : v.device().name().toLowerCase(Locale.ROOT),
+                    v.loadSeconds() < 0 ? null : v.loadSeconds(), meta == null ? null : meta.modelSha256());
+        }
+    }
 
     /** The class list: its name and number of classes (the names are in the model's model.json). */
     public record Labels(@Schema(example = "imagenet-1k") String name, @Schema(example = "1000") int count) {
@@ -81,19 +103,21 @@ public record ModelView(
         ModelMetadata meta = m.metadata();
         var s = m.settings();
         Runner runner = new Runner(s.concurrency(), s.queueCapacity(), s.intraOpThreads(),
-                m.runner() == null ? null : m.runner().queueDepth(),
+                m.runner() == null ? null : m.queueDepth(),
                 new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes()),
                 AdmissionPool.of(admission, m.id()));
         String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
+        String policy = m.policy() == null ? null : m.policy().toString();
+        List<Version> versions = m.versions().stream().map(Version::of).toList();
         if (meta == null) {
             return new ModelView(m.id(), m.status(), m.error(), null, null, null, device, m.deviceNote(), null, null,
-                    null, null, null, null, null, null, null, runner, null, null, null);
+                    null, null, null, null, null, null, null, runner, null, null, null, policy, versions);
         }
         Labels labels = meta.labels() == null ? null : new Labels(meta.labels().name(), meta.labels().classes().size());
         return new ModelView(m.id(), m.status(), m.error(), meta.task().id(), meta.family(), meta.description(), device,
                 m.deviceNote(), meta.inputs(), meta.outputs(), meta.preprocessing(), meta.sliceInput(), labels, meta.weights(),
                 meta.modelSha256(), meta.parameterCount(), meta.reference(), runner,
-                m.loadSeconds() < 0 ? null : m.loadSeconds(), meta.exportedAt(), meta.exporterVersion());
+                m.loadSeconds() < 0 ? null : m.loadSeconds(), meta.exportedAt(), meta.exporterVersion(), policy, versions);
     }
 
     /** The listing: every model of the repository, whatever its status. */

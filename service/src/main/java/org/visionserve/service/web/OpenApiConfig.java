@@ -83,14 +83,22 @@ public class OpenApiConfig {
 
     /**
      * Sorts paths, schemas and each operation's responses, and adds the 406 and 500 problems to each operation
-     * that does not list them.
+     * that does not list them. An inference operation mapped on both its unversioned path and
+     * {@code .../versions/{version}/...} is named {@code <operation>Version} on the latter (springdoc would
+     * number it {@code <operation>_1}).
      */
+    private static final String VERSIONED = "/versions/{version}/";
+
     @Bean
     OpenApiCustomizer stableDocumentWithCommonErrors() {
         return openApi -> {
             Paths sorted = new Paths();
             new TreeMap<>(openApi.getPaths()).forEach((path, item) -> {
                 for (Operation op : item.readOperations()) {
+                    if (path.contains(VERSIONED) && op.getOperationId() != null) {
+                        op.setOperationId(op.getOperationId().replaceAll("_\\d+$", "") + "Version");
+                        op.setSummary(op.getSummary() + " (a given version of the model)");
+                    }
                     String instance = instance(path, op);
                     op.getResponses().putIfAbsent("406", problem("the Accept header names nothing this operation "
                             + "produces", 406, "not-acceptable", "Not Acceptable",

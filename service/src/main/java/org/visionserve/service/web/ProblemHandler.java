@@ -87,6 +87,10 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler
     ResponseEntity<Object> unknownModel(UnknownModelException e, WebRequest req) {
+        if (e.version() != null) {
+            return respond(problem(HttpStatus.NOT_FOUND, "unknown-version", "Unknown model version", e.getMessage()),
+                    req);
+        }
         return respond(problem(HttpStatus.NOT_FOUND, "unknown-model", "Unknown model", e.getMessage()), req);
     }
 
@@ -94,6 +98,9 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<Object> unavailable(ModelUnavailableException e, WebRequest req) {
         return switch (e.status()) {
             case DISABLED -> respond(problem(HttpStatus.CONFLICT, "model-disabled", "Model disabled", e.getMessage()), req);
+            // an operator's decision, not a transient state: 409 like disabled, GET /v1/models/{id} shows it
+            case UNLOADING, UNLOADED -> respond(problem(HttpStatus.CONFLICT, "model-unloaded", "Model not loaded",
+                    e.getMessage()), req);
             case LOADING -> respond(problem(HttpStatus.SERVICE_UNAVAILABLE, "model-loading", "Model loading",
                     e.getMessage()), retryAfter(5), req);
             default -> respond(problem(HttpStatus.SERVICE_UNAVAILABLE, "model-failed", "Model failed to load",

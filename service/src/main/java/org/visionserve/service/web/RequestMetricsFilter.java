@@ -28,7 +28,7 @@ public class RequestMetricsFilter extends OncePerRequestFilter {
     public static final String OUTCOME_ATTRIBUTE = RequestMetricsFilter.class.getName() + ".outcome";
 
     private static final Pattern INFERENCE =
-            Pattern.compile("^/v1/models/([^/]+)/(?:classify[^/]*|recognize|segment)$");
+            Pattern.compile("^/v1/models/([^/]+)(?:/versions/[^/]+)?/(?:classify[^/]*|recognize|segment)$");
     /** Open Inference Protocol inference ({@code /v2}, REST). */
     private static final Pattern V2_INFERENCE = Pattern.compile("^/v2/models/([^/]+)(?:/versions/[^/]+)?/infer$");
 

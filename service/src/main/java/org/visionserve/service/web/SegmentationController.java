@@ -65,7 +65,8 @@ public class SegmentationController {
         this.deadline = props.deadlines().segment();
     }
 
-    @PostMapping(path = "/{id}/segment", consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
+    @PostMapping(path = {"/{id}/segment", "/{id}/versions/{version}/segment"},
+            consumes = MediaType.MULTIPART_FORM_DATA_VALUE)
     @Operation(operationId = "segment", summary = "Segment the intervertebral discs of a Dixon MRI examination",
             description = """
                     multipart/form-data with four parts, the co-registered Dixon modalities in IVD-Net's channel \
@@ -110,12 +111,12 @@ public class SegmentationController {
             + "its data, truncated gzip, unsupported datatype, a missing part, or an invalid parameter",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.BAD_VOLUME)))
-    @ApiResponse(responseCode = "404", description = "no such model", content = @Content(mediaType = PROBLEM,
+    @ApiResponse(responseCode = "404", description = "no such model, or no such version of it (unknown-version)", content = @Content(mediaType = PROBLEM,
             schema = @Schema(implementation = Problem.class), examples = @ExampleObject(value = Examples.NOT_FOUND)))
     @ApiResponse(responseCode = "406", description = "the Accept header names nothing this endpoint produces",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.SEGMENT_NOT_ACCEPTABLE)))
-    @ApiResponse(responseCode = "409", description = "the model is not a segmentation model, or is disabled",
+    @ApiResponse(responseCode = "409", description = "the model is not a segmentation model, or is disabled or unloaded (model-unloaded)",
             content = @Content(mediaType = PROBLEM, schema = @Schema(implementation = Problem.class),
                     examples = @ExampleObject(value = Examples.WRONG_TASK_SEGMENT)))
     @ApiResponse(responseCode = "413", description = "a volume over visionserve.limits.max-volume-bytes (decompressed), "
@@ -139,6 +140,8 @@ public class SegmentationController {
     public ResponseEntity<Object> segment(
             @PathVariable @Parameter(description = "id of a segmentation model (ivd_net by default)",
                     example = "ivd_net") String id,
+            @PathVariable(required = false) @Parameter(description = ModelController.VERSION_DOC, example = "1")
+            Integer version,
             @RequestPart(name = "fat", required = false) @Parameter(hidden = true) MultipartFile fat,
             @RequestPart(name = "inn", required = false) @Parameter(hidden = true) MultipartFile inn,
             @RequestPart(name = "opp", required = false) @Parameter(hidden = true) MultipartFile opp,
@@ -170,11 +173,11 @@ public class SegmentationController {
         put(parts, Modality.WAT, wat);
 
         if (OperationSubmitter.wanted(request)) {
-            return submit(id, parts, new SegmentationService.Request(Answer.JSON, mask, preview, true), request);
+            return submit(id, version, parts, new SegmentationService.Request(Answer.JSON, mask, preview, true), request);
         }
         SegmentationService.Outcome out;
         try (RequestScope scope = scopes.segment(request)) {
-            out = segmenter.segment(id, parts, new SegmentationService.Request(answer, mask, preview), scope);
+            out = segmenter.segment(id, version, parts, new SegmentationService.Request(answer, mask, preview), scope);
         }
         SegmentationResult r = out.result();
         HttpHeaders headers = new HttpHeaders();
@@ -193,7 +196,7 @@ public class SegmentationController {
      * The segmentation as an operation: the parts are copied out of the request (its files go with it) and
      * deleted when the operation ends; its result is the JSON answer, its files the mask and the preview.
      */
-    private ResponseEntity<Object> submit(String id, Map<Modality, MultipartFile> parts,
+    private ResponseEntity<Object> submit(String id, Integer version, Map<Modality, MultipartFile> parts,
                                           SegmentationService.Request asked, HttpServletRequest request) throws Exception {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("visionserve-operation-");
         Map<Modality, org.springframework.core.io.FileSystemResource> copies = new EnumMap<>(Modality.class);
@@ -207,7 +210,7 @@ public class SegmentationController {
             }
             return async.submit(request, "segment", id, deadline, VOLUME, scope -> {
                 try {
-                    SegmentationService.Outcome out = segmenter.segment(id, copies, asked, scope);
+                    SegmentationService.Outcome out = segmenter.segment(id, version, copies, asked, scope);
                     SegmentationResult r = out.result();
                     SegmentationResult shown = new SegmentationResult(r.model(), r.device(), r.weights(), r.weightsNote(),
                             r.input(), r.discs(), r.componentsDropped(), r.minDiscVolumeMm3(), r.foregroundVoxels(),

@@ -35,7 +35,7 @@ class DefaultModelsExportTest {
         FileTime before = Files.getLastModifiedTime(present);
 
         var models = new VisionServeProperties.Models(dir, List.of(TestModels.ATTO, MISSING), true, Device.CPU,
-                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of());
+                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of(), Duration.ZERO);
         var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
