@@ -26,6 +26,10 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.net.http.HttpResponse;
+import javax.imageio.ImageIO;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -46,6 +50,9 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
+import org.visionserve.export.ModelExporter;
+import org.visionserve.export.models.ModelRegistry;
+import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.grpc.GrpcServer;
 import org.visionserve.service.grpc.v2.GRPCInferenceServiceGrpc;
 import org.visionserve.service.grpc.v2.ModelMetadataRequest;
@@ -73,6 +80,7 @@ class SecurityApiTest {
     static final String INFER_KEY = "infer-key-0123456789abcdef";
     static final String ADMIN_KEY = "admin-key-0123456789abcdef";
     static final String LIMITED_KEY = "limited-key-0123456789abcdef";
+    static final String OTHER_KEY = "other-key-0123456789abcdef";
     static final String ROTATED_OLD = "rotated-old-0123456789abcdef";
     static final String ROTATED_NEW = "rotated-new-0123456789abcdef";
     static final String ISSUER = "https://issuer.visionserve.test";
@@ -115,6 +123,9 @@ class SecurityApiTest {
     static void setup(DynamicPropertyRegistry registry) throws Exception {
         Path dir = Files.createTempDirectory("visionserve-security");
         TestModels.exportAtto(dir);
+        try (SeededWeights w = new SeededWeights(0)) {
+            ModelExporter.export(ModelRegistry.get(TestModels.IVD), w, dir, (k, n) -> { });
+        }
         TestModels.deleteOnExit(dir);
         keysFile = dir.resolve("api-keys");
         writeKeys(ROTATED_OLD);
@@ -144,7 +155,8 @@ class SecurityApiTest {
                 admin sha256:%s ops-admin
                 infer %s limited
                 infer %s rotated
-                """.formatted(INFER_KEY, sha256(ADMIN_KEY), LIMITED_KEY, rotated);
+                infer %s other
+                """.formatted(INFER_KEY, sha256(ADMIN_KEY), LIMITED_KEY, rotated, OTHER_KEY);
         try {
             // write then rename, as a rotation should: the reader never sees half a file
             Path tmp = keysFile.resolveSibling("api-keys.tmp");
@@ -423,5 +435,57 @@ class SecurityApiTest {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * With authentication on, an operation belongs to the caller who submitted it: another caller neither
+     * lists it nor reads, fetches or cancels it (404, as for an id that does not exist).
+     */
+    @Test
+    void operationsAreVisibleOnlyToTheirCaller() throws Exception {
+        OperationsClient ops = new OperationsClient(port);
+        String owner = "Bearer " + INFER_KEY;
+        String other = "Bearer " + OTHER_KEY;
+        String segment = "/v1/models/" + TestModels.IVD + "/segment";
+        assertThat(ops.submit(segment, greyExam(), "Authorization", other).statusCode()).isEqualTo(202);
+        String id = OperationsClient.accepted(ops.submit(segment, greyExam(), "Authorization", owner));
+
+        assertThat(ids(ops.send("GET", "/v1/operations", null, "Authorization", owner))).contains(id);
+        assertThat(ids(ops.send("GET", "/v1/operations", null, "Authorization", other))).isNotEmpty().doesNotContain(id);
+        for (String[] call : new String[][] {{"GET", ""}, {"GET", "/result"}, {"GET", "/events"}, {"DELETE", ""}}) {
+            HttpResponse<byte[]> r = ops.send(call[0], "/v1/operations/" + id + call[1], null, "Authorization", other);
+            assertThat(r.statusCode()).as("%s %s by another caller: %s", call[0], call[1], OperationsClient.text(r))
+                    .isEqualTo(404);
+        }
+        assertThat(ops.send("GET", "/v1/operations/" + id, null).statusCode()).isEqualTo(401);
+        HttpResponse<byte[]> mine = ops.send("GET", "/v1/operations/" + id, null, "Authorization", owner);
+        assertThat(mine.statusCode()).isEqualTo(200);
+        assertThat(OperationsClient.json(mine).get("id").asString()).isEqualTo(id);
+    }
+
+    private static List<String> ids(HttpResponse<byte[]> list) {
+        assertThat(list.statusCode()).as(OperationsClient.text(list)).isEqualTo(200);
+        tools.jackson.databind.JsonNode body = OperationsClient.json(list);
+        tools.jackson.databind.JsonNode items = body.isArray() ? body : body.get("operations");
+        List<String> ids = new java.util.ArrayList<>();
+        items.forEach(o -> ids.add(o.get("id").asString()));
+        return ids;
+    }
+
+    /** Four one-slice 64x64 grey PNG modalities: the smallest examination the segment endpoint takes. */
+    private static List<Http.Part> greyExam() throws IOException {
+        BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                img.getRaster().setSample(x, y, 0, (x * 7 + y * 3) % 256);
+            }
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(img, "png", png);
+        List<Http.Part> parts = new java.util.ArrayList<>();
+        for (String m : new String[] {"fat", "inn", "opp", "wat"}) {
+            parts.add(new Http.Part(m, m + ".png", "image/png", png.toByteArray()));
+        }
+        return parts;
     }
 }
