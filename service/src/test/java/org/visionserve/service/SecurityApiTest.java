@@ -56,6 +56,8 @@ import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.grpc.GrpcServer;
 import org.visionserve.service.grpc.v2.GRPCInferenceServiceGrpc;
 import org.visionserve.service.grpc.v2.ModelMetadataRequest;
+import org.visionserve.service.grpc.v2.RepositoryIndexRequest;
+import org.visionserve.service.grpc.v2.RepositoryModelLoadRequest;
 import org.visionserve.service.grpc.v2.ServerLiveRequest;
 
 /**
@@ -353,6 +355,37 @@ class SecurityApiTest {
             assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
                     () -> stub.withInterceptors(bearer(noRole)).modelMetadata(atto)).getStatus().getCode())
                     .isEqualTo(Status.Code.PERMISSION_DENIED);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Triton's repository RPCs need admin over gRPC too, as /v2/repository/** does; the audit line names the caller. */
+    @Test
+    void grpcRepositoryRpcsAreAdminOnly() throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpc.port()).usePlaintext().build();
+        try (AuditLines audit = new AuditLines()) {
+            var stub = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(120, TimeUnit.SECONDS);
+            RepositoryIndexRequest index = RepositoryIndexRequest.getDefaultInstance();
+            RepositoryModelLoadRequest load = RepositoryModelLoadRequest.newBuilder().setModelName(TestModels.ATTO).build();
+            StatusRuntimeException denied = org.assertj.core.api.Assertions.catchThrowableOfType(
+                    StatusRuntimeException.class, () -> stub.withInterceptors(bearer(INFER_KEY)).repositoryIndex(index));
+            assertThat(denied.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(denied.getStatus().getDescription()).contains("admin");
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> stub.withInterceptors(bearer(INFER_KEY)).repositoryModelLoad(load)).getStatus().getCode())
+                    .isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                    () -> stub.repositoryIndex(index)).getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+            assertThat(audit.lines()).as("refused before any change").isEmpty();
+
+            var admin = stub.withInterceptors(bearer(ADMIN_KEY));
+            assertThat(admin.repositoryIndex(index).getModelsList())
+                    .anySatisfy(m -> assertThat(m.getName() + " " + m.getState()).isEqualTo(TestModels.ATTO + " READY"));
+            admin.repositoryModelLoad(load); // a reload: a hot swap, the model serves throughout
+            assertThat(audit.lines()).anySatisfy(l -> assertThat(l)
+                    .startsWith("action=load model=" + TestModels.ATTO + " by=ops-admin outcome=ok"));
+            assertThat(classify("Authorization", "Bearer " + INFER_KEY).status()).isEqualTo(200);
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

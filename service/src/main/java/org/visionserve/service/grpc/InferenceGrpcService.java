@@ -29,6 +29,12 @@ import org.visionserve.service.grpc.v2.ModelMetadataRequest;
 import org.visionserve.service.grpc.v2.ModelMetadataResponse;
 import org.visionserve.service.grpc.v2.ModelReadyRequest;
 import org.visionserve.service.grpc.v2.ModelReadyResponse;
+import org.visionserve.service.grpc.v2.RepositoryIndexRequest;
+import org.visionserve.service.grpc.v2.RepositoryIndexResponse;
+import org.visionserve.service.grpc.v2.RepositoryModelLoadRequest;
+import org.visionserve.service.grpc.v2.RepositoryModelLoadResponse;
+import org.visionserve.service.grpc.v2.RepositoryModelUnloadRequest;
+import org.visionserve.service.grpc.v2.RepositoryModelUnloadResponse;
 import org.visionserve.service.grpc.v2.ServerLiveRequest;
 import org.visionserve.service.grpc.v2.ServerLiveResponse;
 import org.visionserve.service.grpc.v2.ServerMetadataRequest;
@@ -44,12 +50,15 @@ import org.visionserve.service.inference.InferenceError;
 import org.visionserve.service.inference.InvalidInferenceRequestException;
 import org.visionserve.service.inference.OutputTensor;
 import org.visionserve.service.inference.PreparedInference;
+import org.visionserve.service.inference.RepositoryOperations;
 import org.visionserve.service.inference.RequestedOutput;
 import org.visionserve.service.metrics.Protocol;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.metrics.ServiceMetrics.Outcome;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.RequestScope;
+import org.visionserve.service.security.Caller;
+import org.visionserve.service.security.GrpcAuthentication;
 
 /**
  * The Open Inference Protocol's {@code GRPCInferenceService} on the protocol-neutral {@link InferenceCore}
@@ -60,7 +69,8 @@ import org.visionserve.service.runtime.RequestScope;
  * and the client's gRPC deadline; a client that cancels its call (or disconnects) stops the request's
  * work as a closed HTTP connection does. Tensor data comes as {@code raw_input_contents} (copied once,
  * from the message into the buffer ONNX Runtime reads) or typed {@code contents}; the answer uses the
- * same form as the request.
+ * same form as the request. Triton's repository RPCs run {@link RepositoryOperations}, as REST's
+ * {@code /v2/repository} does.
  */
 @Component
 public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
@@ -70,11 +80,14 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
     private final InferenceCore core;
     private final ServiceMetrics metrics;
     private final ModelRepository repository;
+    private final RepositoryOperations operations;
 
-    public InferenceGrpcService(InferenceCore core, ServiceMetrics metrics, ModelRepository repository) {
+    public InferenceGrpcService(InferenceCore core, ServiceMetrics metrics, ModelRepository repository,
+                                RepositoryOperations operations) {
         this.core = core;
         this.metrics = metrics;
         this.repository = repository;
+        this.operations = operations;
     }
 
     @Override
@@ -145,6 +158,41 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         } finally {
             metrics.countRequest(model, outcome, Protocol.V2_GRPC);
         }
+    }
+
+    @Override
+    public void repositoryIndex(RepositoryIndexRequest request, StreamObserver<RepositoryIndexResponse> out) {
+        answer(out, () -> {
+            RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
+            for (RepositoryOperations.Entry e : operations.index(request.getReady())) {
+                b.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(e.name())
+                        .setVersion(e.version() == null ? "" : e.version()).setState(e.state()).setReason(e.reason()));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void repositoryModelLoad(RepositoryModelLoadRequest request, StreamObserver<RepositoryModelLoadResponse> out) {
+        answer(out, () -> {
+            operations.load(request.getModelName(), request.getParametersMap().keySet(), caller());
+            return RepositoryModelLoadResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void repositoryModelUnload(RepositoryModelUnloadRequest request,
+                                      StreamObserver<RepositoryModelUnloadResponse> out) {
+        answer(out, () -> {
+            operations.unload(request.getModelName(), request.getParametersMap().keySet(), caller());
+            return RepositoryModelUnloadResponse.getDefaultInstance();
+        });
+    }
+
+    /** The authenticated caller's name for the audit line (as REST's principal), else {@code anonymous}. */
+    private static String caller() {
+        Caller c = GrpcAuthentication.CALLER.get();
+        return c == null ? "anonymous" : c.name();
     }
 
     private ModelInferResponse infer(ModelInferRequest request, Context call, long clientTimeout)
@@ -339,6 +387,9 @@ public class InferenceGrpcService extends GRPCInferenceServiceGrpc.GRPCInference
         T value;
         try {
             value = body.get();
+        } catch (RepositoryOperations.RepositoryRequestException e) {
+            out.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
         } catch (RuntimeException e) {
             InferenceError error = InferenceError.of(e);
             if (error.kind() == InferenceError.Kind.INTERNAL) {

@@ -21,8 +21,11 @@ import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.metrics.Protocol;
 import org.visionserve.service.metrics.ServiceMetrics;
 import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRepository;
 import org.visionserve.service.runtime.ModelStatus;
+import org.visionserve.service.runtime.ModelUnavailableException;
+import org.visionserve.service.runtime.ModelVersion;
 import org.visionserve.service.runtime.ModelsHealthIndicator;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ServedModel;
@@ -96,25 +99,35 @@ public class InferenceCore {
     }
 
     /**
+     * The metadata of the model's version, or (version null or empty) of its highest serving one; the
+     * versions listed are every version the repository found.
+     *
      * @throws org.visionserve.service.runtime.UnknownModelException if there is no such model
      * @throws UnknownVersionException                               if it has no such version
-     * @throws org.visionserve.service.runtime.ModelUnavailableException if its model.json was not read (it failed early)
+     * @throws ModelUnavailableException if the version is not loaded (its files are read when it loads), or
+     *                                   no model.json of the model was read yet
      */
     public ModelInfo modelMetadata(String model, String version) {
         ServedModel m = repository.get(model);
-        ModelVersions.resolve(m, version);
-        ModelMetadata meta = m.metadata();
+        ModelVersion v = ModelVersions.find(m, version);
+        ModelMetadata meta = v == null ? m.metadata() : v.metadata();
         if (meta == null) {
-            throw new org.visionserve.service.runtime.ModelUnavailableException(m);
+            throw v == null ? new ModelUnavailableException(m) : new ModelUnavailableException(m, v);
         }
         return new ModelInfo(m.id(), ModelVersions.of(m), PLATFORM, describe(meta.inputs()), describe(meta.outputs()));
     }
 
-    /** Whether the model (version) is ready for inference; unknown ones throw as {@link #modelMetadata} does. */
+    /**
+     * Whether the model's version (or, version null or empty, any version of it) is ready for inference;
+     * unknown ones throw as {@link #modelMetadata} does.
+     */
     public boolean modelReady(String model, String version) {
         ServedModel m = repository.get(model);
-        ModelVersions.resolve(m, version);
-        return m.status() == ModelStatus.READY;
+        ModelVersion v = ModelVersions.find(m, version);
+        if (v == null || m.status() == ModelStatus.DISABLED) {
+            return m.status() == ModelStatus.READY;
+        }
+        return v.status() == ModelStatus.READY;
     }
 
     /**
@@ -144,9 +157,21 @@ public class InferenceCore {
      */
     public PreparedInference prepare(InferRequest request, RequestScope scope, Protocol protocol)
             throws InterruptedException {
-        ServedModel model = repository.ready(request.model());
-        String version = ModelVersions.resolve(model, request.version());
-        ModelMetadata meta = model.metadata();
+        ServedModel model = repository.get(request.model());
+        ModelVersion named = ModelVersions.find(model, request.version());
+        // held until the prepared inference closes: a reload or unload meanwhile does not close its session
+        ModelLease lease = repository.acquire(model.id(), named == null ? null : named.number());
+        try {
+            return prepare(request, model, lease, scope, protocol);
+        } catch (RuntimeException | InterruptedException | Error e) {
+            lease.close();
+            throw e;
+        }
+    }
+
+    private PreparedInference prepare(InferRequest request, ServedModel model, ModelLease lease, RequestScope scope,
+                                      Protocol protocol) throws InterruptedException {
+        ModelMetadata meta = lease.metadata();
         Map<String, TensorSpec> specs = new LinkedHashMap<>();
         meta.inputs().forEach(t -> specs.put(t.name(), t));
 
@@ -208,7 +233,7 @@ public class InferenceCore {
         for (TensorSpec o : outputSpecs) {
             cost += estimatedOutputBytes(o, inputs.get(0).shape());
         }
-        return PreparedInference.admit(this, model, version, meta, request, inputs, wanted, cost, scope, protocol);
+        return PreparedInference.admit(this, model, lease, request, inputs, wanted, cost, scope, protocol);
     }
 
     ClassificationService images() {

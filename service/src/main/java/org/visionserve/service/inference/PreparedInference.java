@@ -20,6 +20,7 @@ import org.visionserve.service.pipeline.Stage;
 import org.visionserve.service.pipeline.StageTimer;
 import org.visionserve.service.runtime.Admission;
 import org.visionserve.service.runtime.DirectBuffers;
+import org.visionserve.service.runtime.ModelLease;
 import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.RequestScope;
 import org.visionserve.service.runtime.ServedModel;
@@ -50,7 +51,8 @@ public final class PreparedInference implements AutoCloseable {
 
     private final InferenceCore core;
     private final ServedModel model;
-    private final String version;
+    /** The version's session, held until {@link #close}: a reload meanwhile swaps in another for later requests. */
+    private final ModelLease lease;
     private final ModelMetadata meta;
     private final InferRequest request;
     private final List<Input> inputs;
@@ -62,25 +64,26 @@ public final class PreparedInference implements AutoCloseable {
     private Admission.Ticket ticket;
     private boolean ran;
 
-    private PreparedInference(InferenceCore core, ServedModel model, String version, ModelMetadata meta,
-                              InferRequest request, List<Input> inputs, List<RequestedOutput> outputs,
+    private PreparedInference(InferenceCore core, ServedModel model, ModelLease lease, InferRequest request,
+                              List<Input> inputs, List<RequestedOutput> outputs,
                               RequestScope scope, Protocol protocol) {
         this.core = core;
         this.model = model;
-        this.version = version;
-        this.meta = meta;
+        this.lease = lease;
+        this.meta = lease.metadata();
         this.request = request;
         this.inputs = inputs;
         this.outputs = outputs;
         this.scope = scope;
         this.protocol = protocol;
-        this.timer = new StageTimer(model.id(), model.device().name().toLowerCase(Locale.ROOT));
+        this.timer = new StageTimer(model.id(), lease.device().name().toLowerCase(Locale.ROOT));
     }
 
-    static PreparedInference admit(InferenceCore core, ServedModel model, String version, ModelMetadata meta,
-                                   InferRequest request, List<Input> inputs, List<RequestedOutput> outputs,
-                                   long cost, RequestScope scope, Protocol protocol) throws InterruptedException {
-        PreparedInference p = new PreparedInference(core, model, version, meta, request, inputs, outputs, scope, protocol);
+    /** Admits the request; on failure the lease is closed with everything else taken. */
+    static PreparedInference admit(InferenceCore core, ServedModel model, ModelLease lease, InferRequest request,
+                                   List<Input> inputs, List<RequestedOutput> outputs, long cost, RequestScope scope,
+                                   Protocol protocol) throws InterruptedException {
+        PreparedInference p = new PreparedInference(core, model, lease, request, inputs, outputs, scope, protocol);
         long largestImage = 0;
         for (Input in : inputs) {
             if (in.images() != null) {
@@ -107,7 +110,7 @@ public final class PreparedInference implements AutoCloseable {
     }
 
     public String version() {
-        return version;
+        return Integer.toString(lease.version());
     }
 
     /** The request's id, echoed. */
@@ -173,7 +176,7 @@ public final class PreparedInference implements AutoCloseable {
         outputs.forEach(o -> wanted.add(o.name()));
         String first = meta.outputs().get(0).name();
         Map<String, ModelRunner.Output> produced;
-        ModelRunner runner = model.runner();
+        ModelRunner runner = lease.runner();
         if (tensors.size() == 1 && wanted.equals(Set.of(first))) {
             ModelRunner.Input only = tensors.values().iterator().next();
             ModelRunner.Timed<ModelRunner.Output> run = runner.infer(only.data(), only.shape(), scope);
@@ -196,7 +199,7 @@ public final class PreparedInference implements AutoCloseable {
         }
         post.stop();
         timer.finish(core.metrics().recorder(protocol));
-        return new InferResponse(model.id(), version, request.id(), Map.of(), out);
+        return new InferResponse(model.id(), version(), request.id(), Map.of(), out);
     }
 
     /**
@@ -238,7 +241,7 @@ public final class PreparedInference implements AutoCloseable {
         throw new IllegalArgumentException("no input '" + input + "' in the request");
     }
 
-    /** Gives back the buffers and the admission ticket; the run (if any) has ended by then. */
+    /** Gives back the buffers, the admission ticket and the session lease; the run (if any) has ended by then. */
     @Override
     public void close() {
         leases.values().forEach(DirectBuffers.Lease::close);
@@ -247,5 +250,6 @@ public final class PreparedInference implements AutoCloseable {
             ticket.close();
             ticket = null;
         }
+        lease.close();
     }
 }

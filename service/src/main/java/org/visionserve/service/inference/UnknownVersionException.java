@@ -1,13 +1,16 @@
 package org.visionserve.service.inference;
 
-/** A model version that does not exist (today every model has only version 1): 404. */
+import java.util.List;
+
+/** A model version that does not exist: 404. */
 public class UnknownVersionException extends RuntimeException {
 
     private final String model;
     private final String version;
 
-    public UnknownVersionException(String model, String version) {
-        super("model '" + model + "' has no version '" + version + "' (its versions: " + ModelVersions.ONLY + ")");
+    public UnknownVersionException(String model, String version, List<String> versions) {
+        super("model '" + model + "' has no version '" + version + "' (its versions: "
+                + (versions.isEmpty() ? "none" : String.join(", ", versions)) + ")");
         this.model = model;
         this.version = version;
     }

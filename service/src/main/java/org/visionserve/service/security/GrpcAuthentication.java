@@ -16,7 +16,8 @@ import org.visionserve.service.metrics.ServiceMetrics;
 /**
  * The HTTP rules over gRPC, with the same {@link Authenticator} and rate limits: with authentication on,
  * every call but the probes ({@code ServerLive}, {@code ServerReady}) needs {@code authorization: Bearer
- * KEY} metadata with the role {@code infer}; else {@code UNAUTHENTICATED} (no or a bad credential),
+ * KEY} metadata with the role {@code infer}, Triton's repository RPCs ({@code RepositoryIndex},
+ * {@code RepositoryModelLoad}, {@code RepositoryModelUnload}) the role {@code admin}; else {@code UNAUTHENTICATED} (no or a bad credential),
  * {@code PERMISSION_DENIED} (no role) or {@code RESOURCE_EXHAUSTED} (rate limit). The caller is in
  * {@link #CALLER} for the call's handlers. Outermost of the server's interceptors.
  */
@@ -29,6 +30,9 @@ public class GrpcAuthentication implements ServerInterceptor {
 
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final Set<String> PROBES = Set.of("ServerLive", "ServerReady");
+    /** The methods that need the admin role, as {@code /v2/repository/**} does over HTTP: model control. */
+    private static final Set<String> ADMIN_METHODS = Set.of("inference.GRPCInferenceService/RepositoryIndex",
+            "inference.GRPCInferenceService/RepositoryModelLoad", "inference.GRPCInferenceService/RepositoryModelUnload");
 
     private final Authenticator authenticator;
     private final RateLimiter rateLimiter;
@@ -50,9 +54,10 @@ public class GrpcAuthentication implements ServerInterceptor {
         if (!r.ok()) {
             return refuse(call, Status.UNAUTHENTICATED.withDescription(r.message() + " (reason " + r.failure().tag + ")"));
         }
-        if (!r.caller().hasRole(Caller.INFER)) {
+        String role = ADMIN_METHODS.contains(call.getMethodDescriptor().getFullMethodName()) ? Caller.ADMIN : Caller.INFER;
+        if (!r.caller().hasRole(role)) {
             return refuse(call, Status.PERMISSION_DENIED.withDescription("caller '" + r.caller().name()
-                    + "' lacks the role this method needs (infer)"));
+                    + "' lacks the role this method needs (" + role + ")"));
         }
         RateLimiter.Decision d = rateLimiter.acquire(r.caller());
         if (d != null && !d.allowed()) {
