@@ -112,7 +112,7 @@ class VisionServeSystemIT {
     /** The clip endpoint on the action models exported on first start: twelve frames, Farneback flow. */
     @Test
     void recognizesAListOfFrames() throws Exception {
-        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null, null,
+        RecognitionResult r = action.recognize("ts_lstm_ucf101", "farneback", 3, null, null, null, null, null,
                 java.util.Collections.nCopies(12, PHOTO));
         assertThat(r.getHead()).isEqualTo("ts_lstm");
         assertThat(r.getFlow()).isEqualTo("farneback");
@@ -313,7 +313,7 @@ class VisionServeSystemIT {
         Path data = VisionServeContainer.REPO.resolve("k6/data");
         SegmentationResult r = segmentation.segment("ivd_net", data.resolve("spine_fat.nii.gz").toFile(),
                 data.resolve("spine_inn.nii.gz").toFile(), data.resolve("spine_opp.nii.gz").toFile(),
-                data.resolve("spine_wat.nii.gz").toFile(), null, List.of("mask"), null, null);
+                data.resolve("spine_wat.nii.gz").toFile(), null, List.of("mask"), null, null, null);
         assertThat(r.getModel()).isEqualTo("ivd_net");
         assertThat(r.getWeights()).isEqualTo("seeded");
         assertThat(r.getInput().getShape()).containsExactly(8, 96, 96);

@@ -76,7 +76,7 @@ public final class ClientExample {
 
         String head = firstOf(ready, "action-recognition");
         File clip = file(data, "clip.mp4");
-        RecognitionResult r = new ActionRecognitionApi(client).recognize(head, "farneback", 3, null, null, clip, null);
+        RecognitionResult r = new ActionRecognitionApi(client).recognize(head, "farneback", 3, null, null, null, null, clip, null);
         System.out.printf(Locale.ROOT, "recognize %s with %s (flow %s, %d frames at %.0f fps, %d sampled): %s%n",
                 clip.getName(), r.getModel(), r.getFlow(), r.getClip().getFrames(), r.getClip().getFps(),
                 r.getFrameIndices().size(), predictions(r.getPredictions()));
@@ -88,7 +88,7 @@ public final class ClientExample {
         String segmenter = firstOf(ready, "segmentation");
         SegmentationResult s = new SegmentationApi(client).segment(segmenter, file(data, "spine_fat.nii.gz"),
                 file(data, "spine_inn.nii.gz"), file(data, "spine_opp.nii.gz"), file(data, "spine_wat.nii.gz"),
-                null, null, null, null);
+                null, null, null, null, null);
         System.out.printf(Locale.ROOT, "segment spine_{fat,inn,opp,wat}.nii.gz with %s: shape %s, %d disc(s) %s, "
                         + "%d foreground voxels%n", s.getModel(), s.getInput().getShape(), s.getDiscs().size(),
                 s.getDiscs().stream().map(d -> d.getLabel() + " " + d.getVoxels() + " voxels").toList(),
