@@ -37,10 +37,10 @@ class OperationsApiTest extends ServiceTestBase {
         assertThat(Metrics.value(scrape, "visionserve_requests_total", "model", TestModels.TINY, "outcome", "ok"))
                 .isGreaterThanOrEqualTo(1);
         assertThat(Metrics.has(scrape, "visionserve_queue_depth", "model", TestModels.TINY)).isTrue();
-        // The batch-size histogram: warm-up ran batches of 1 and 8, the request at least one more.
+        // The batch-size histogram counts the requests' runs (warm-up and its measurement are not traffic).
         assertThat(Metrics.has(scrape, "visionserve_batch_size_bucket", "model", TestModels.TINY, "le", "8.0")).isTrue();
         assertThat(Metrics.value(scrape, "visionserve_batch_size_count", "model", TestModels.TINY))
-                .isGreaterThanOrEqualTo(3);
+                .isGreaterThanOrEqualTo(1);
         assertThat(Metrics.value(scrape, "visionserve_model_load_seconds", "model", TestModels.TINY, "device", "cpu"))
                 .isPositive();
         assertThat(Metrics.value(scrape, "visionserve_model_info", "model", TestModels.TINY, "device", "cpu",

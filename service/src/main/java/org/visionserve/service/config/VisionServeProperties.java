@@ -30,13 +30,17 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * @param exportDefaults whether that first-run export happens at all
      * @param settings       per model id: overrides of the defaults below
      * @param pollInterval   how often the repository is scanned for new, changed and removed models; 0 = never
+     * @param concurrency    run slots per model (parallel session runs); 0 = auto: on CPU one per core, at most
+     *                       {@link #AUTO_CPU_SLOTS}, each run with cores / slots intra-op threads (one run per core
+     *                       beat one run over all cores by 20-30% in images/s here, see service/BENCHMARK.md); on
+     *                       CUDA 1
      */
     public record Models(@DefaultValue("./models") Path dir,
                          @DefaultValue("inception_next_tiny,ivd_net") List<String> defaults,
                          @DefaultValue("true") boolean exportDefaults,
                          @DefaultValue("cpu") Device device,
                          @DefaultValue("cpu") CudaFallback cudaFallback,
-                         @DefaultValue("1") int concurrency,
+                         @DefaultValue("0") int concurrency,
                          @DefaultValue("64") int queueCapacity,
                          @DefaultValue Batching batching,
                          Map<String, ModelSettings> settings,
@@ -51,10 +55,14 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * Dynamic batching (Triton's): concurrent requests for a model share one run of up to
      * {@code maxBatchSize} items, gathered for at most {@code maxQueueDelayMicroseconds} after the
      * first while the model sees concurrent traffic, or run at once at a preferred size. 1 = off.
+     * {@code tune}: a classifier's warm-up measures items/s at each batch size up to the maximum, with every
+     * run slot busy, and batches grow only to the smallest size within 5% of the fastest (on a CPU, where
+     * larger batches can run slower per item, often 1; on a GPU the largest).
      */
     public record Batching(@DefaultValue("8") int maxBatchSize,
                            @DefaultValue("2000") long maxQueueDelayMicroseconds,
-                           List<Integer> preferredBatchSizes) {
+                           List<Integer> preferredBatchSizes,
+                           @DefaultValue("true") boolean tune) {
     }
 
     /**
@@ -72,9 +80,13 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * a model's concurrent runs (at least 1), so parallel runs do not oversubscribe the host.
      * {@code allowSpinning}: ORT's intra-op threads busy-wait for more work after each run; that
      * helps back-to-back runs but takes the cores that decoding, preprocessing and HTTP need.
+     * {@code loneRequestSession}: a CPU model with several run slots gets a second session using every
+     * slot's threads, for a request that finds the model idle: a lone client gets the latency of all
+     * cores, concurrent clients the throughput of one run per core.
      */
     public record Runtime(@DefaultValue("0") int intraOpThreads, @DefaultValue("1") int interOpThreads,
-                          @DefaultValue("0") int cudaDeviceId, @DefaultValue("false") boolean allowSpinning) {
+                          @DefaultValue("0") int cudaDeviceId, @DefaultValue("false") boolean allowSpinning,
+                          @DefaultValue("true") boolean loneRequestSession) {
     }
 
     /**
@@ -151,8 +163,19 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
     public record EffectiveSettings(boolean enabled, Device device, CudaFallback cudaFallback, int concurrency,
                                     int queueCapacity, int intraOpThreads, int interOpThreads, int cudaDeviceId,
                                     boolean allowSpinning, int maxBatchSize, long maxQueueDelayMicroseconds,
-                                    List<Integer> preferredBatchSizes) {
+                                    List<Integer> preferredBatchSizes, boolean tuneBatchSize,
+                                    int loneRequestThreads) {
+
+        /** These settings with {@code threads} intra-op threads: the lone-request session's. */
+        public EffectiveSettings withIntraOpThreads(int threads) {
+            return new EffectiveSettings(enabled, device, cudaFallback, concurrency, queueCapacity, threads,
+                    interOpThreads, cudaDeviceId, allowSpinning, maxBatchSize, maxQueueDelayMicroseconds,
+                    preferredBatchSizes, tuneBatchSize, loneRequestThreads);
+        }
     }
+
+    /** The most run slots {@code concurrency: 0} gives a CPU model: each holds its own activations. */
+    public static final int AUTO_CPU_SLOTS = 4;
 
     public EffectiveSettings settingsFor(String modelId) {
         ModelSettings s = models.settings().get(modelId);
@@ -164,17 +187,26 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
         if (preferred == null) {
             preferred = List.of();
         }
-        int concurrency = Math.max(1, or(s.concurrency(), models.concurrency()));
+        Device device = or(s.device(), models.device());
+        int cores = java.lang.Runtime.getRuntime().availableProcessors();
+        int concurrency = or(s.concurrency(), models.concurrency());
+        if (concurrency <= 0) {
+            concurrency = device == Device.CUDA ? 1 : Math.min(cores, AUTO_CPU_SLOTS);
+        }
         int intra = or(s.intraOpThreads(), runtime.intraOpThreads());
         if (intra <= 0) {
-            intra = Math.max(1, java.lang.Runtime.getRuntime().availableProcessors() / concurrency);
+            intra = Math.max(1, cores / concurrency);
         }
-        return new EffectiveSettings(or(s.enabled(), true), or(s.device(), models.device()),
+        // CUDA runs on the device whatever the threads; the CPU fallback keeps the slot layout only.
+        int lone = runtime.loneRequestSession() && device == Device.CPU && concurrency > 1
+                ? Math.min(cores, concurrency * intra) : 0;
+        return new EffectiveSettings(or(s.enabled(), true), device,
                 or(s.cudaFallback(), models.cudaFallback()), concurrency,
                 Math.max(0, or(s.queueCapacity(), models.queueCapacity())), intra,
                 Math.max(1, or(s.interOpThreads(), runtime.interOpThreads())), runtime.cudaDeviceId(),
                 runtime.allowSpinning(), Math.max(1, or(s.maxBatchSize(), b.maxBatchSize())),
-                Math.max(0, or(s.maxQueueDelayMicroseconds(), b.maxQueueDelayMicroseconds())), List.copyOf(preferred));
+                Math.max(0, or(s.maxQueueDelayMicroseconds(), b.maxQueueDelayMicroseconds())), List.copyOf(preferred),
+                b.tune(), lone > intra ? lone : 0);
     }
 
     /**

@@ -195,6 +195,8 @@ final class Batcher implements AutoCloseable {
     private final AtomicInteger waiting = new AtomicInteger();
     /** Requests in the last batch formed (collector thread only). */
     private int lastRunRequests;
+    /** Items per run at most: the configured maximum, or less once the model's runner was tuned. */
+    private volatile int limit;
     private volatile boolean closed;
 
     Batcher(String modelId, OrtSession session, String inputName, Semaphore slots, int concurrency,
@@ -204,6 +206,7 @@ final class Batcher implements AutoCloseable {
         this.inputName = inputName;
         this.slots = slots;
         this.settings = settings;
+        this.limit = settings.maxBatchSize();
         this.maxDelayNanos = TimeUnit.MICROSECONDS.toNanos(settings.maxQueueDelayMicros());
         this.batchSizes = batchSizes;
         this.workers = Executors.newFixedThreadPool(concurrency, r -> daemon(r, "batch-" + modelId));
@@ -224,6 +227,10 @@ final class Batcher implements AutoCloseable {
             queue.notifyAll();
         }
         return p;
+    }
+
+    void limit(int items) {
+        limit = items;
     }
 
     int waiting() {
@@ -283,14 +290,15 @@ final class Batcher implements AutoCloseable {
             boolean concurrent = lastRunRequests > 1 || queue.size() > 1;
             Pending head = null;
             int items = 0;
+            int max = limit;
             long deadline = 0;
             while (true) {
-                for (Iterator<Pending> it = queue.iterator(); it.hasNext() && items < settings.maxBatchSize(); ) {
+                for (Iterator<Pending> it = queue.iterator(); it.hasNext() && items < max; ) {
                     Pending p = it.next();
                     if (head != null && !p.sameKind(head)) {
                         continue;
                     }
-                    Piece piece = p.take(settings.maxBatchSize() - items);
+                    Piece piece = p.take(max - items);
                     if (piece == null || p.allTaken()) {
                         it.remove();
                         waiting.decrementAndGet();
@@ -305,7 +313,7 @@ final class Batcher implements AutoCloseable {
                     batch.add(piece);
                     items += piece.count();
                 }
-                if (head == null || items >= settings.maxBatchSize()
+                if (head == null || items >= max
                         || settings.preferredBatchSizes().contains(items) || closed) {
                     return;
                 }

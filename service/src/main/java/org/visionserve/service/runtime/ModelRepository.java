@@ -1,5 +1,6 @@
 package org.visionserve.service.runtime;
 
+import ai.onnxruntime.OrtSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,6 +40,7 @@ import org.visionserve.export.models.ModelRegistry;
 import org.visionserve.export.models.Task;
 import org.visionserve.export.weights.SeededWeights;
 import org.visionserve.service.config.VersionPolicy;
+import org.visionserve.service.config.VisionServeProperties.Device;
 import org.visionserve.service.config.VisionServeProperties.EffectiveSettings;
 import org.visionserve.service.config.VisionServeProperties;
 import org.visionserve.service.metrics.ServiceMetrics;
@@ -110,7 +112,12 @@ public class ModelRepository implements SmartLifecycle {
      * by the memory budget, not by this.
      */
     static Admission.Limits admissionLimits(String id, EffectiveSettings s) {
-        return new Admission.Limits(2 * s.concurrency() * s.maxBatchSize() + Runtime.getRuntime().availableProcessors(),
+        return admissionLimits(id, s, s.maxBatchSize());
+    }
+
+    /** Per run slot the running batch and the next one (of {@code batch} items), plus one request per core decoding. */
+    static Admission.Limits admissionLimits(String id, EffectiveSettings s, int batch) {
+        return new Admission.Limits(2 * s.concurrency() * batch + Runtime.getRuntime().availableProcessors(),
                 s.queueCapacity(), "visionserve.models.settings." + id + ".concurrency / .queue-capacity");
     }
 
@@ -493,17 +500,27 @@ public class ModelRepository implements SmartLifecycle {
             }
             String fingerprint = fingerprint(v.dir());
             SessionFactory.Bound bound = SessionFactory.open(m.id(), onnx, s);
+            OrtSession lone = null;
+            if (bound.device() == Device.CPU && s.loneRequestThreads() > 0) {
+                try {
+                    lone = SessionFactory.open(m.id(), onnx, s.withIntraOpThreads(s.loneRequestThreads())).session();
+                } catch (Exception e) {
+                    bound.session().close();
+                    throw e;
+                }
+            }
             ModelRunner.Batching batching = new ModelRunner.Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(),
                     s.preferredBatchSizes());
-            ModelRunner runner = new ModelRunner(m.id(), bound.session(), s.concurrency(), batching,
+            ModelRunner runner = new ModelRunner(m.id(), bound.session(), lone, s.concurrency(), batching,
                     items -> metrics.recordBatchSize(m.id(), items));
             admission.define(m.id(), admissionLimits(m.id(), s));
             try {
-                warmUp(runner, meta);
+                warmUp(runner, meta, s.tuneBatchSize());
             } catch (Exception e) {
                 runner.close();
                 throw e;
             }
+            admission.define(m.id(), admissionLimits(m.id(), s, runner.batchLimit()));
             double secs = (System.nanoTime() - start) / 1e9;
             String device = bound.device().name().toLowerCase(Locale.ROOT);
             v.swap(new ModelVersion.Instance(runner, meta, bound.device(), bound.note(), secs, fingerprint), closer);
@@ -671,11 +688,14 @@ public class ModelRepository implements SmartLifecycle {
      * batch under load is not the slow one. Other tasks' runs are sized by their pipelines (slices per
      * run, frames per stream run), where a full batch of zeros would cost seconds at start: size 1.
      */
-    private static void warmUp(ModelRunner runner, ModelMetadata meta) throws InterruptedException {
+    private static void warmUp(ModelRunner runner, ModelMetadata meta, boolean tune) throws InterruptedException {
         long[] shape = warmUpShape(meta);
         SortedSet<Integer> sizes = new TreeSet<>(List.of((int) shape[0]));
-        if (meta.task() == Task.CLASSIFICATION && meta.inputs().get(0).shape()[0] < 0) {
-            sizes.add(runner.batching().maxBatchSize());
+        boolean batches = meta.task() == Task.CLASSIFICATION && meta.inputs().get(0).shape()[0] < 0
+                && runner.batching().enabled();
+        if (batches) {
+            sizes.addAll(tune ? BatchTuning.candidates(runner.batching().maxBatchSize(),
+                    runner.batching().preferredBatchSizes()) : List.of(runner.batching().maxBatchSize()));
             sizes.addAll(runner.batching().preferredBatchSizes());
         }
         for (int size : sizes) {
@@ -687,7 +707,16 @@ public class ModelRepository implements SmartLifecycle {
             FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(n * Float.BYTES))
                     .order(ByteOrder.nativeOrder()).asFloatBuffer();
             try (RequestScope scope = RequestScope.withTimeout(WARM_UP_TIMEOUT)) {
-                runner.infer(input, shape, scope);
+                runner.warmUp(input, shape, scope);
+            }
+        }
+        if (batches && tune) {
+            try (RequestScope scope = RequestScope.withTimeout(WARM_UP_TIMEOUT)) {
+                BatchTuning t = BatchTuning.tune(runner, shape, scope);
+                log.info("model {}: items/s by batch size with {} run slots busy {}: batches of at most {}",
+                        meta.id(), runner.concurrency(), t.itemsPerSecond().entrySet().stream()
+                                .map(e -> e.getKey() + ":" + String.format(Locale.ROOT, "%.1f", e.getValue()))
+                                .toList(), t.limit());
             }
         }
     }

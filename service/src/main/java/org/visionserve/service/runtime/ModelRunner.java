@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 
 /**
@@ -24,6 +26,12 @@ import java.util.function.IntConsumer;
  * queued and a slot is free: then it runs at once, as without batching): concurrent requests share
  * runs, and a request larger than a batch is spread over several. A request's {@link RequestScope} ends its
  * wait for a slot, and terminates its run in progress, when its deadline passes or its client goes.
+ *
+ * <p>On a CPU the slots are best one per core, each run single-threaded: per image that is faster than
+ * one run over every core, but a lone request would then use one core of many. So a model with several
+ * slots may have a second, <em>lone-request</em> session whose runs use every slot's threads: a request
+ * that finds the model idle (no slot taken, nothing queued) takes all the slots and runs there, so one
+ * client gets the latency of all cores and concurrent clients the throughput of one run per core.
  */
 public final class ModelRunner implements AutoCloseable {
 
@@ -68,6 +76,8 @@ public final class ModelRunner implements AutoCloseable {
 
     private final String modelId;
     private final OrtSession session;
+    /** Null, or the session over every slot's threads that an idle model's request runs on. */
+    private final OrtSession lone;
     private final String inputName;
     private final String firstOutput;
     private final int concurrency;
@@ -78,6 +88,9 @@ public final class ModelRunner implements AutoCloseable {
     /** Null when batching is off. */
     private final Batcher batcher;
     private final IntConsumer batchSizes;
+    /** Items per run at most: the configured maximum until {@link #limitBatchSize} lowers it. */
+    private volatile int batchLimit;
+    private volatile BatchTuning tuning;
     private volatile boolean closed;
 
     public ModelRunner(String modelId, OrtSession session, int concurrency) {
@@ -88,8 +101,20 @@ public final class ModelRunner implements AutoCloseable {
      * @param batchSizes told the size (items) of every batched run, for the batch-size histogram
      */
     public ModelRunner(String modelId, OrtSession session, int concurrency, Batching batching, IntConsumer batchSizes) {
+        this(modelId, session, null, concurrency, batching, batchSizes);
+    }
+
+    /**
+     * @param lone       null, or a session of the same model whose runs use every slot's threads, for a
+     *                   request that finds the model idle; closed with the runner
+     * @param batchSizes told the size (items) of every batched run, for the batch-size histogram
+     */
+    public ModelRunner(String modelId, OrtSession session, OrtSession lone, int concurrency, Batching batching,
+                       IntConsumer batchSizes) {
         this.modelId = modelId;
         this.session = session;
+        this.lone = concurrency > 1 ? lone : null;
+        this.batchLimit = batching.maxBatchSize();
         this.inputName = session.getInputNames().iterator().next();
         this.firstOutput = session.getOutputNames().iterator().next();
         this.concurrency = concurrency;
@@ -113,6 +138,16 @@ public final class ModelRunner implements AutoCloseable {
         if (closed) {
             throw OverloadedException.closing(modelId);
         }
+        scope.check();
+        Timed<T> now = waiting.get() == 0 ? runNowIfFree(job, scope) : null;
+        return now != null ? now : inSlot(job, scope);
+    }
+
+    /** Runs {@code job} in one slot, waiting for it in arrival order (never on the lone-request session). */
+    <T> Timed<T> inSlot(Job<T> job, RequestScope scope) throws InterruptedException {
+        if (closed) {
+            throw OverloadedException.closing(modelId);
+        }
         long submitted = System.nanoTime();
         waiting.incrementAndGet();
         try {
@@ -120,17 +155,38 @@ public final class ModelRunner implements AutoCloseable {
         } finally {
             waiting.decrementAndGet();
         }
-        return holding(job, scope, submitted);
+        return holding(job, scope, submitted, session, 1);
     }
 
-    /** Runs {@code job} on the calling thread, which holds a slot; releases it. */
-    private <T> Timed<T> holding(Job<T> job, RequestScope scope, long submitted) {
+    /**
+     * Runs {@code job} at once if the model is idle (on the lone-request session, holding every slot)
+     * or, without one, if a slot is free; null if neither. The caller has seen nothing queued.
+     */
+    private <T> Timed<T> runNowIfFree(Job<T> job, RequestScope scope) {
+        long now = System.nanoTime();
+        if (lone != null) {
+            return slots.tryAcquire(concurrency) ? holding(job, scope, now, lone, concurrency) : null;
+        }
+        return slots.tryAcquire() ? holding(job, scope, now, session, 1) : null;
+    }
+
+    /** Runs {@code job} on the calling thread, which holds {@code permits} slots; releases them. */
+    private <T> Timed<T> holding(Job<T> job, RequestScope scope, long submitted, OrtSession on, int permits) {
+        try {
+            return timed(job, scope, submitted, on);
+        } finally {
+            slots.release(permits);
+        }
+    }
+
+    /** Runs {@code job} on {@code on}, terminated if the scope ends meanwhile. */
+    private <T> Timed<T> timed(Job<T> job, RequestScope scope, long submitted, OrtSession on) {
         try (OrtSession.RunOptions options = new OrtSession.RunOptions();
              RequestScope.Registration stop = scope.onCancel(() -> terminate(options))) {
             long started = System.nanoTime();
             T value;
             try {
-                value = job.run(session, options);
+                value = job.run(on, options);
             } catch (OrtException | RuntimeException e) {
                 scope.check(); // a terminated run is the scope's end, not the model's failure
                 throw new InferenceException(modelId, e);
@@ -138,8 +194,6 @@ public final class ModelRunner implements AutoCloseable {
             return new Timed<>(value, started - submitted, System.nanoTime() - started);
         } catch (OrtException e) {
             throw new InferenceException(modelId, e);
-        } finally {
-            slots.release();
         }
     }
 
@@ -185,13 +239,7 @@ public final class ModelRunner implements AutoCloseable {
             Timed<Map<String, Output>> t = batched(input, shape, Set.of(firstOutput), scope);
             return new Timed<>(t.value().get(firstOutput), t.queueNanos(), t.runNanos());
         }
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        return submit((s, options) -> {
-            try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
-                 OrtSession.Result result = s.run(Map.of(inputName, tensor), options)) {
-                return output((OnnxTensor) result.get(0));
-            }
-        }, scope);
+        return submit(single(input, shape), scope);
     }
 
     /**
@@ -217,13 +265,107 @@ public final class ModelRunner implements AutoCloseable {
         // batching. The hand-offs to the batcher's threads and back cost scheduler wake-ups, which on
         // a busy host are milliseconds each; requests arriving meanwhile queue and form the next batch.
         scope.check();
-        if (shape[0] <= batching.maxBatchSize() && batcher.waiting() == 0 && slots.tryAcquire()) {
-            Timed<Map<String, Output>> t = holding(named(Map.of(inputName, new Input(input, shape)), outputs), scope,
-                    System.nanoTime());
-            batchSizes.accept((int) shape[0]);
-            return t;
+        if (shape[0] <= batchLimit && batcher.waiting() == 0) {
+            Timed<Map<String, Output>> t = runNowIfFree(named(Map.of(inputName, new Input(input, shape)), outputs),
+                    scope);
+            if (t != null) {
+                batchSizes.accept((int) shape[0]);
+                return t;
+            }
         }
         return batcher.submit(input, shape, outputs, scope).await();
+    }
+
+    /**
+     * Runs {@code input} once on each of the model's sessions, bypassing the batcher (warm-up: ONNX
+     * Runtime sizes its buffers per shape on a session's first run of it).
+     */
+    public void warmUp(FloatBuffer input, long[] shape, RequestScope scope) throws InterruptedException {
+        Job<Output> job = single(input, shape);
+        for (OrtSession s : lone == null ? List.of(session) : List.of(lone, session)) {
+            int permits = s == lone ? concurrency : 1;
+            scope.await(nanos -> slots.tryAcquire(permits, nanos, TimeUnit.NANOSECONDS));
+            holding(job, scope, System.nanoTime(), s, permits);
+        }
+    }
+
+    /**
+     * Items per second of runs of {@code input} (shape {@code shape}) with every slot busy, each running
+     * it {@code rounds} times back to back: how fast the model goes at that batch size under load.
+     */
+    public double itemsPerSecond(FloatBuffer input, long[] shape, int rounds, RequestScope scope)
+            throws InterruptedException {
+        List<Thread> threads = new ArrayList<>();
+        AtomicReference<RuntimeException> failed = new AtomicReference<>();
+        scope.await(nanos -> slots.tryAcquire(concurrency, nanos, TimeUnit.NANOSECONDS));
+        long start = System.nanoTime();
+        try {
+            for (int t = 0; t < concurrency; t++) { // one thread per slot, all of which this holds
+                Job<Output> job = single(input.duplicate(), shape);
+                Thread th = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < rounds && failed.get() == null; i++) {
+                            timed(job, scope, System.nanoTime(), session);
+                        }
+                    } catch (RuntimeException e) {
+                        failed.compareAndSet(null, e);
+                    }
+                }, "measure-" + modelId);
+                th.start();
+                threads.add(th);
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+        } finally {
+            slots.release(concurrency);
+        }
+        if (failed.get() != null) {
+            throw failed.get();
+        }
+        return (double) concurrency * rounds * shape[0] / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * The batches the batcher forms and the fast path accepts are at most {@code items} (at least 1,
+     * at most the configured maximum) from now on; a larger request is spread over several runs.
+     */
+    public void limitBatchSize(int items) {
+        batchLimit = Math.max(1, Math.min(items, batching.maxBatchSize()));
+        if (batcher != null) {
+            batcher.limit(batchLimit);
+        }
+    }
+
+    /** Limits batches to what {@code t} chose, and keeps its measurement for the model's description. */
+    void limitBatchSize(BatchTuning t) {
+        tuning = t;
+        limitBatchSize(t.limit());
+    }
+
+    /** The warm-up's measurement of batch sizes, or null if none was made. */
+    public BatchTuning tuning() {
+        return tuning;
+    }
+
+    /** The most items a run takes now (see {@link #limitBatchSize}). */
+    public int batchLimit() {
+        return batchLimit;
+    }
+
+    /** Whether an idle model's request runs on a session over every slot's threads. */
+    public boolean hasLoneRequestSession() {
+        return lone != null;
+    }
+
+    private Job<Output> single(FloatBuffer input, long[] shape) {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        return (s, options) -> {
+            try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
+                 OrtSession.Result result = s.run(Map.of(inputName, tensor), options)) {
+                return output((OnnxTensor) result.get(0));
+            }
+        };
     }
 
     static Output output(OnnxTensor t) throws OrtException {
@@ -275,6 +417,9 @@ public final class ModelRunner implements AutoCloseable {
         }
         try {
             session.close();
+            if (lone != null) {
+                lone.close();
+            }
         } catch (OrtException e) {
             throw new IllegalStateException("closing the session of " + modelId + " failed", e);
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.visionserve.export.ModelMetadata;
 import org.visionserve.export.ModelMetadata.TensorSpec;
 import org.visionserve.export.models.ModelDef;
@@ -11,6 +12,8 @@ import org.visionserve.export.models.Preprocessing;
 import org.visionserve.export.models.SliceInput;
 import org.visionserve.export.weights.WeightSource.Provenance;
 import org.visionserve.service.runtime.Admission;
+import org.visionserve.service.runtime.BatchTuning;
+import org.visionserve.service.runtime.ModelRunner;
 import org.visionserve.service.runtime.ModelStatus;
 import org.visionserve.service.runtime.ModelVersion;
 import org.visionserve.service.runtime.ServedModel;
@@ -69,8 +72,13 @@ public record ModelView(
     }
 
     /** How requests reach the model. */
-    public record Runner(@Schema(example = "1") int concurrency, @Schema(example = "64") int queueCapacity,
-                         @Schema(example = "2") int intraOpThreads, @Schema(example = "0") Integer queueDepth,
+    public record Runner(@Schema(description = "run slots: parallel session runs", example = "2") int concurrency,
+                         @Schema(example = "64") int queueCapacity,
+                         @Schema(description = "ONNX Runtime intra-op threads per run", example = "1") int intraOpThreads,
+                         @Schema(description = "intra-op threads of the lone-request session, which runs a request that "
+                                 + "finds the model idle (absent: none, every request runs in a slot)", example = "2")
+                         Integer loneRequestThreads,
+                         @Schema(example = "0") Integer queueDepth,
                          Batching batching, AdmissionPool admission) {
     }
 
@@ -96,15 +104,26 @@ public record ModelView(
             + "gathered for up to maxQueueDelayMicroseconds while requests come concurrently; 1 = off")
     public record Batching(@Schema(example = "8") int maxBatchSize,
                            @Schema(example = "2000") long maxQueueDelayMicroseconds,
-                           @Schema(example = "[]") List<Integer> preferredBatchSizes) {
+                           @Schema(example = "[]") List<Integer> preferredBatchSizes,
+                           @Schema(description = "whether warm-up measures the batch sizes (visionserve.models.batching.tune)")
+                           boolean tune,
+                           @Schema(description = "the largest batch formed now: maxBatchSize, or the smallest size within "
+                                   + "5% of the fastest measured at warm-up", example = "8") Integer limit,
+                           @Schema(description = "warm-up's items/s by batch size with every run slot busy",
+                                   example = "{\"1\": 30.9, \"2\": 29.4, \"4\": 28.3, \"8\": 27.0}")
+                           Map<Integer, Double> measuredItemsPerSecond) {
     }
 
     static ModelView of(ServedModel m, Admission admission) {
         ModelMetadata meta = m.metadata();
         var s = m.settings();
+        ModelRunner r = m.runner();
+        BatchTuning tuning = r == null ? null : r.tuning();
         Runner runner = new Runner(s.concurrency(), s.queueCapacity(), s.intraOpThreads(),
-                m.runner() == null ? null : m.queueDepth(),
-                new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes()),
+                r != null && r.hasLoneRequestSession() ? s.loneRequestThreads() : null,
+                r == null ? null : m.queueDepth(),
+                new Batching(s.maxBatchSize(), s.maxQueueDelayMicroseconds(), s.preferredBatchSizes(), s.tuneBatchSize(),
+                        r == null ? null : r.batchLimit(), tuning == null ? null : tuning.itemsPerSecond()),
                 AdmissionPool.of(admission, m.id()));
         String device = m.device() == null ? null : m.device().name().toLowerCase(Locale.ROOT);
         String policy = m.policy() == null ? null : m.policy().toString();

@@ -85,7 +85,7 @@ public final class LatencyBenchmark {
 
         // The service's default settings for this host: concurrency 1, intra-op threads = cores.
         var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
-                VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0, SPINNING, 1, 0, List.of());
+                VisionServeProperties.CudaFallback.CPU, 1, 64, cores, 1, 0, SPINNING, 1, 0, List.of(), false, 0);
         SessionFactory.Bound raw = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE), settings);
         ConfigurableApplicationContext ctx = new SpringApplication(VisionServeApplication.class).run(
                 "--server.port=0", "--visionserve.grpc.port=0", "--visionserve.models.dir=" + dir, "--visionserve.models.defaults=" + model,

@@ -40,7 +40,7 @@ public final class RawThroughput {
         for (int parallel : only != null ? new int[] {only[0]} : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
             int intra = only != null ? only[1] : Math.max(1, cores / parallel);
             var settings = new VisionServeProperties.EffectiveSettings(true, VisionServeProperties.Device.CPU,
-                    VisionServeProperties.CudaFallback.CPU, parallel, 64, intra, 1, 0, false, 1, 0, List.of());
+                    VisionServeProperties.CudaFallback.CPU, parallel, 64, intra, 1, 0, false, 1, 0, List.of(), false, 0);
             try (OrtSession session = SessionFactory.open(model, dir.resolve(model).resolve(ModelExporter.MODEL_FILE),
                     settings).session()) {
                 for (int batch : only != null ? new int[] {only[2]} : new int[] {1, 4, 8, 16}) {

@@ -35,8 +35,8 @@ class DefaultModelsExportTest {
         FileTime before = Files.getLastModifiedTime(present);
 
         var models = new VisionServeProperties.Models(dir, List.of(TestModels.ATTO, MISSING), true, Device.CPU,
-                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of(), Duration.ZERO);
-        var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
+                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of(), true), Map.of(), Duration.ZERO);
+        var props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false, true),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
                         16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),

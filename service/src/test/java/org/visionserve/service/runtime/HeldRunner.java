@@ -26,7 +26,7 @@ public final class HeldRunner implements AutoCloseable {
             // own threads: the common pool may have a single thread on a small host
             Thread t = new Thread(() -> {
                 try {
-                    runner.submit((s, o) -> {
+                    runner.inSlot((s, o) -> {
                         holding.countDown();
                         try {
                             return release.await(5, TimeUnit.MINUTES);

@@ -50,11 +50,11 @@ class ModelRepositoryTest {
         Files.write(dir.resolve("broken").resolve("model.onnx"), new byte[] {1, 2, 3, 4});
 
         var models = new VisionServeProperties.Models(dir, List.of(TestModels.ATTO), true, Device.CPU,
-                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of()), Map.of(
+                CudaFallback.CPU, 1, 8, new VisionServeProperties.Batching(8, 2000, List.of(), true), Map.of(
                 "cuda_or_cpu", new ModelSettings(null, Device.CUDA, CudaFallback.CPU, null, null, null, null, null, null, null, null),
                 "cuda_only", new ModelSettings(null, Device.CUDA, CudaFallback.FAIL, null, null, null, null, null, null, null, null),
                 "switched_off", new ModelSettings(false, null, null, null, null, null, null, null, null, null, null)), Duration.ZERO);
-        props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false),
+        props = new VisionServeProperties(models, new VisionServeProperties.Runtime(1, 1, 0, false, true),
                 new VisionServeProperties.Limits(DataSize.ofMegabytes(1), 1_000_000, 4, DataSize.ofMegabytes(4), 5, 10,
                         DataSize.ofMegabytes(16), 4_000_000, 65_536, 100,
                         16_384, Duration.ofSeconds(5), Duration.ofSeconds(10)),

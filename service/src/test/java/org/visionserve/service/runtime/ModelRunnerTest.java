@@ -125,6 +125,61 @@ class ModelRunnerTest {
         }
     }
 
+    /**
+     * With a lone-request session, a request that finds the model idle runs there; one that finds a
+     * slot taken runs in a slot of the main session, with or without batching. The two sessions hold
+     * different weights here, so each answer tells which one ran it.
+     */
+    @Test
+    void anIdleModelsRequestRunsOnTheLoneRequestSessionOthersInSlots() throws Exception {
+        Path other = dir.resolve("seed1");
+        try (SeededWeights w = new SeededWeights(1)) {
+            ModelExporter.export(ModelRegistry.get(TestModels.ATTO), w, other, (k, n) -> { });
+        }
+        FloatBuffer input = direct(3 * 224 * 224, 0.25f);
+        long[] shape = {1, 3, 224, 224};
+        float[] slotAnswer;
+        float[] loneAnswer;
+        try (ModelRunner main = new ModelRunner("atto", atto(), 1);
+             ModelRunner alt = new ModelRunner("atto", session(other), 1);
+             RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(2))) {
+            slotAnswer = main.infer(input, shape, scope).value().values();
+            loneAnswer = alt.infer(input, shape, scope).value().values();
+        }
+        assertThat(loneAnswer).isNotEqualTo(slotAnswer);
+        for (ModelRunner.Batching batching : new ModelRunner.Batching[] {ModelRunner.Batching.OFF,
+                new ModelRunner.Batching(8, 2000, java.util.List.of())}) {
+            try (ModelRunner runner = new ModelRunner("atto", atto(), session(other), 2, batching, n -> { });
+                 RequestScope scope = RequestScope.withTimeout(Duration.ofMinutes(2))) {
+                assertThat(runner.hasLoneRequestSession()).isTrue();
+                assertThat(runner.infer(input, shape, scope).value().values()).as("idle").containsExactly(loneAnswer);
+                CountDownLatch holding = new CountDownLatch(1);
+                CountDownLatch release = new CountDownLatch(1);
+                CompletableFuture<Object> held = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return runner.inSlot((s, o) -> {
+                            holding.countDown();
+                            try {
+                                return release.await(30, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }, scope);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(runner.infer(input, shape, scope).value().values()).as("one slot taken")
+                        .containsExactly(slotAnswer);
+                release.countDown();
+                held.get(30, TimeUnit.SECONDS);
+                assertThat(runner.infer(input, shape, scope).value().values()).as("idle again")
+                        .containsExactly(loneAnswer);
+            }
+        }
+    }
+
     /** The run holds the only slot once no request waits for one and a slot is taken. */
     private static boolean started(ModelRunner runner) {
         return runner.runsInProgress() > 0;
@@ -132,8 +187,12 @@ class ModelRunnerTest {
 
     private static OrtSession atto() throws Exception {
         TestModels.exportAtto(dir);
+        return session(dir);
+    }
+
+    private static OrtSession session(Path repository) throws Exception {
         return OrtEnvironment.getEnvironment().createSession(
-                dir.resolve(TestModels.ATTO).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
+                repository.resolve(TestModels.ATTO).resolve("model.onnx").toString(), new OrtSession.SessionOptions());
     }
 
     private static FloatBuffer direct(int floats, float value) {
