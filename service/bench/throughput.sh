@@ -4,7 +4,7 @@
 #   2. the service jar as the image runs it (-Xmx2g -XX:+ExitOnOutOfMemoryError), and `hey` (Debian's
 #      HTTP load generator, its own process) posting a JPEG at 1, 4, 16 and 64 concurrent clients:
 #      images/s, p50/p95/p99, errors, and the batch sizes the service ran (from its histogram).
-#   3. the ratio again in RATIO_REPEATS (3) pairs measured back to back: the raw session in its best
+#   3. the ratio again in RATIO_REPEATS (5) pairs measured back to back: the raw session in its best
 #      layout and batch for RATIO_SECONDS (10; the service stopped meanwhile), then the service at 16
 #      clients for as long; on a shared machine whose load drifts, the median of the pairs is the figure.
 # Usage (repository root, after ./mvnw -DskipTests package): service/bench/throughput.sh [seconds=20] [model]
@@ -44,8 +44,11 @@ raw_p50=$(sed -n "s/^raw parallel=1 intra=[0-9]* batch=1 .*p50_ms=\([0-9.]*\).*/
 
 url="http://127.0.0.1:$PORT/v1/models/$MODEL/classify?top_k=5"
 scrape() { curl -fsS "http://127.0.0.1:$PORT/actuator/prometheus" -o "$1"; }
-# warm the JIT on the request path
-hey -n 200 -c 4 -m POST -T image/jpeg -D "$IMAGE" "$url" > /dev/null
+# Steady state first: at 16 clients the JIT compiler took 3.3 s of CPU in the first 20 s, 1.0 s in the
+# fourth and 0.1-0.5 s from the seventh on (the request path's methods reach C2's thresholds only after
+# thousands of requests), while images/s rose from 21.6 to 27; the raw session has no such warm-up.
+hey -z "${WARM_SECONDS:-150}s" -c 16 -m POST -T image/jpeg -D "$IMAGE" "$url" > /dev/null
+hey -n 100 -c 1 -m POST -T image/jpeg -D "$IMAGE" "$url" > /dev/null
 echo
 echo "| clients | images/s | p50 ms | p95 ms | p99 ms | errors | mean batch | batch sizes (runs) | decode+preprocess ms |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -78,7 +81,7 @@ PY
 echo
 echo "pairs (raw parallel:intra:batch = $best, service at 16 clients), ${RATIO_SECONDS:-10} s each:"
 ratios=""
-for i in $(seq "${RATIO_REPEATS:-3}"); do
+for i in $(seq "${RATIO_REPEATS:-5}"); do
   kill -STOP $pid
   raw=$(java -Xmx2g -cp "service/target/test-classes:service/target/classes:$(cat service/target/test-classpath.txt)" \
     org.visionserve.service.bench.RawThroughput "$work/models" "$MODEL" "${RATIO_SECONDS:-10}" "$best" \
