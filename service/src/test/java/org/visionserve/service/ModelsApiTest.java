@@ -33,6 +33,12 @@ class ModelsApiTest extends ServiceTestBase {
         JsonNode batching = atto.get("runner").get("batching");
         assertThat(batching.get("maxBatchSize").asInt()).as("batching is on by default").isEqualTo(8);
         assertThat(batching.get("maxQueueDelayMicroseconds").asLong()).isEqualTo(2000);
+        // warm-up measured every candidate size and limited the batches to one of them
+        assertThat(batching.get("tune").asBoolean()).isTrue();
+        JsonNode measured = batching.get("measuredItemsPerSecond");
+        assertThat(measured.propertyNames()).containsExactly("1", "2", "4", "8");
+        measured.valueStream().forEach(v -> assertThat(v.asDouble()).isPositive());
+        assertThat(batching.get("limit").asInt()).isIn(1, 2, 4, 8);
         assertThat(atto.get("loadSeconds").asDouble()).isPositive();
     }
 

@@ -123,12 +123,18 @@ final class Batcher implements AutoCloseable {
             }
         }
 
-        /** Up to {@code room} of its items not taken yet, or null if it ended. */
-        private synchronized Piece take(int room) {
+        /**
+         * Up to {@code room} of its items not taken yet, or null if it ended. A request of more items
+         * than {@code limit} is cut into equal pieces (25 frames at 8: 7+6+6+6, not 8+8+8+1), so its runs
+         * on several slots end together.
+         */
+        private synchronized Piece take(int room, int limit) {
             if (cancelled || failure != null || taken == items) {
                 return null;
             }
-            int n = Math.min(room, items - taken);
+            int left = items - taken;
+            int runs = (left + limit - 1) / limit;
+            int n = Math.min(room, (left + runs - 1) / runs);
             Piece p = new Piece(this, taken, n);
             taken += n;
             running++;
@@ -298,7 +304,7 @@ final class Batcher implements AutoCloseable {
                     if (head != null && !p.sameKind(head)) {
                         continue;
                     }
-                    Piece piece = p.take(max - items);
+                    Piece piece = p.take(max - items, max);
                     if (piece == null || p.allTaken()) {
                         it.remove();
                         waiting.decrementAndGet();

@@ -500,8 +500,10 @@ public class ModelRepository implements SmartLifecycle {
             }
             String fingerprint = fingerprint(v.dir());
             SessionFactory.Bound bound = SessionFactory.open(m.id(), onnx, s);
+            // Classifiers only: their requests are single images, while a clip's frames and a volume's
+            // slices already fill every slot, and a second session costs the model's weights once more.
             OrtSession lone = null;
-            if (bound.device() == Device.CPU && s.loneRequestThreads() > 0) {
+            if (bound.device() == Device.CPU && s.loneRequestThreads() > 0 && meta.task() == Task.CLASSIFICATION) {
                 try {
                     lone = SessionFactory.open(m.id(), onnx, s.withIntraOpThreads(s.loneRequestThreads())).session();
                 } catch (Exception e) {

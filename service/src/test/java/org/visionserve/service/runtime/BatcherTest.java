@@ -125,7 +125,7 @@ class BatcherTest {
                 alone.add(unbatched.infer(inputs.get(i), shapes[i], SCOPE).value().values());
                 runner.infer(inputs.get(i), shapes[i], SCOPE);
             }
-            assertThat(runs).as("alone: 4 + 1, 2, 3").containsExactly(4, 1, 2, 3);
+            assertThat(runs).as("alone: 5 in equal pieces 3 + 2, then 2, 3").containsExactly(3, 2, 2, 3);
             runs.clear();
 
             List<CompletableFuture<ModelRunner.Timed<java.util.Map<String, ModelRunner.Output>>>> answers =
@@ -145,7 +145,8 @@ class BatcherTest {
                 assertThat(out.shape()).containsExactly(shapes[i][0], 2, shapes[i][2], shapes[i][3]);
                 assertClose(out.values(), alone.get(i), "request " + i);
             }
-            assertThat(runs).as("5 = 4 + 1, the 1 with the other 32x32's 3; then the 64x64 pair").containsExactly(4, 4, 2);
+            assertThat(runs).as("5 = 3 + 2, the 3 filled with 1 of the other 32x32's 3, the 2 with its last 2; then "
+                    + "the 64x64 pair").containsExactly(4, 4, 2);
             assertThat(runner.queueDepth()).isZero();
         }
     }
