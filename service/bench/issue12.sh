@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 12's whole table in one command (about 8-10 minutes on the 2-core CI machine):
+# Issue 12's whole table in one command (about 17 minutes on the 2-core CI machine, 150 s of it warm-up):
 #   1. throughput.sh: the raw ONNX Runtime limit of inception_next_tiny (best of batch 1/4/8/16, two
 #      thread layouts) and the service at 1, 4, 16 and 64 clients (images/s, p50/p95/p99, errors, batch
 #      sizes, decode+preprocess), then the ratio at 16 clients and p50 at 1 client minus the raw p50;

@@ -80,7 +80,7 @@ public record VisionServeProperties(@DefaultValue Models models, @DefaultValue R
      * a model's concurrent runs (at least 1), so parallel runs do not oversubscribe the host.
      * {@code allowSpinning}: ORT's intra-op threads busy-wait for more work after each run; that
      * helps back-to-back runs but takes the cores that decoding, preprocessing and HTTP need.
-     * {@code loneRequestSession}: a CPU classifier with several run slots gets a second session using every
+     * {@code loneRequestSession}: a CPU model with several run slots gets a second session using every
      * slot's threads, for a request that finds the model idle: a lone client gets the latency of all
      * cores, concurrent clients the throughput of one run per core.
      */

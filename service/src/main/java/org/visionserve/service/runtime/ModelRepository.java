@@ -500,10 +500,10 @@ public class ModelRepository implements SmartLifecycle {
             }
             String fingerprint = fingerprint(v.dir());
             SessionFactory.Bound bound = SessionFactory.open(m.id(), onnx, s);
-            // Classifiers only: their requests are single images, while a clip's frames and a volume's
-            // slices already fill every slot, and a second session costs the model's weights once more.
+            // Not for a clip's ResNet streams: their 25 frames already fill every slot, and a second session
+            // costs the weights once more. Images and a volume's slice runs (one after another) need it.
             OrtSession lone = null;
-            if (bound.device() == Device.CPU && s.loneRequestThreads() > 0 && meta.task() == Task.CLASSIFICATION) {
+            if (bound.device() == Device.CPU && s.loneRequestThreads() > 0 && meta.task() != Task.ACTION_FEATURES) {
                 try {
                     lone = SessionFactory.open(m.id(), onnx, s.withIntraOpThreads(s.loneRequestThreads())).session();
                 } catch (Exception e) {
