@@ -1,8 +1,5 @@
 package org.visionserve.service.runtime;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.SortedMap;
@@ -73,13 +70,7 @@ public record BatchTuning(SortedMap<Integer, Double> itemsPerSecond, int limit) 
             throws InterruptedException {
         long[] shape = itemShape.clone();
         shape[0] = size;
-        long floats = 1;
-        for (long d : shape) {
-            floats *= d;
-        }
-        FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(floats * Float.BYTES))
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
         int rounds = Math.max(2, (ITEMS_PER_SLOT + size - 1) / size);
-        return runner.itemsPerSecond(input, shape, rounds, scope);
+        return runner.itemsPerSecond(DirectBuffers.zeros(shape), shape, rounds, scope);
     }
 }

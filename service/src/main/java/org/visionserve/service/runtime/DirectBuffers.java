@@ -32,6 +32,16 @@ public final class DirectBuffers {
         this.keptLimit = keptLimit;
     }
 
+    /** A new zero tensor of {@code shape} in native order, outside the pool (warm-up and its measurement). */
+    static FloatBuffer zeros(long[] shape) {
+        long floats = 1;
+        for (long d : shape) {
+            floats *= d;
+        }
+        return ByteBuffer.allocateDirect(Math.toIntExact(floats * Float.BYTES)).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
     public static DirectBuffers shared() {
         return SHARED;
     }

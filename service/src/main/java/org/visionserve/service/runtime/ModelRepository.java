@@ -2,9 +2,6 @@ package org.visionserve.service.runtime;
 
 import ai.onnxruntime.OrtSession;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -702,14 +699,8 @@ public class ModelRepository implements SmartLifecycle {
         }
         for (int size : sizes) {
             shape[0] = size;
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            FloatBuffer input = ByteBuffer.allocateDirect(Math.toIntExact(n * Float.BYTES))
-                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
             try (RequestScope scope = RequestScope.withTimeout(WARM_UP_TIMEOUT)) {
-                runner.warmUp(input, shape, scope);
+                runner.warmUp(DirectBuffers.zeros(shape), shape, scope);
             }
         }
         if (batches && tune) {
